@@ -1,0 +1,205 @@
+"""Run one investigation to its end from the command line.
+
+    python manage.py investigate github:octocat github-repo:octocat/hello-world --json
+
+Exit status: 0 when the investigation completed, 1 when it ended otherwise (partial,
+failed, cancelled or timed out), 2 for bad arguments or targets, 3 when no worker answers.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from investigations import celery_control
+from investigations.models import TERMINAL_STATUSES, AnalysisMode, Investigation
+from investigations.selectors import investigation_document
+from investigations.services import investigations as investigation_service
+from investigations.targets import parse_targets
+
+EXIT_NOT_COMPLETED = 1
+EXIT_BAD_INPUT = 2
+EXIT_NO_WORKER = 3
+WORKER_START_TIMEOUT = 90
+
+
+class Command(BaseCommand):
+    help = "Investigate targets (kind:value) to the end and print the result."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "targets", nargs="*", metavar="TARGET", help="kind:value, e.g. github:octocat"
+        )
+        parser.add_argument(
+            "--file", help="Read more targets from this file, one a line ('-' for stdin)."
+        )
+        parser.add_argument("--mode", choices=AnalysisMode.values, default=AnalysisMode.QUICK)
+        parser.add_argument("--name", help="Name of the investigation (default: the targets).")
+        parser.add_argument(
+            "--json", action="store_true", help="Print the result as one JSON document."
+        )
+        parser.add_argument(
+            "--with-worker", action="store_true", help="Start a Celery worker for this run."
+        )
+        parser.add_argument(
+            "--timeout", type=float, default=3600.0, help="Seconds to wait for the end."
+        )
+
+    def handle(self, *args, **options):
+        self.as_json = options["json"]
+        texts = list(options["targets"]) + self._read_file(options.get("file"))
+        if not texts:
+            raise CommandError(
+                "Give at least one target, e.g. github:octocat", returncode=EXIT_BAD_INPUT
+            )
+        parsed, errors = parse_targets(texts)
+        for text, error in errors:
+            self._say(f"Refused {text}: {error}", error=True)
+        if not parsed:
+            raise CommandError("No valid target to investigate.", returncode=EXIT_BAD_INPUT)
+
+        worker = self._start_worker() if options["with_worker"] else None
+        try:
+            if worker is None and not celery_control.ping_workers(timeout=3.0):
+                raise CommandError(
+                    f"No Celery worker answered on {self._broker()}. Start one with "
+                    "'celery -A osint_platform worker -Q investigations,scraping,analysis,reports,maintenance' "
+                    "or pass --with-worker.",
+                    returncode=EXIT_NO_WORKER,
+                )
+            investigation = self._run(texts, options)
+        finally:
+            if worker is not None:
+                self._stop_worker(worker)
+        self._report(investigation)
+        if investigation.status != "completed":
+            sys.exit(EXIT_NOT_COMPLETED)
+
+    def _read_file(self, path: str | None) -> list[str]:
+        if not path:
+            return []
+        stream = sys.stdin if path == "-" else open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
+        with stream:
+            return [
+                line.strip()
+                for line in stream
+                if line.strip() and not line.lstrip().startswith("#")
+            ]
+
+    def _say(self, message: str, *, error: bool = False) -> None:
+        # With --json, stdout carries the document only; everything else goes to stderr.
+        stream = self.stderr if (self.as_json or error) else self.stdout
+        stream.write(message)
+
+    @staticmethod
+    def _broker() -> str:
+        url = settings.CELERY_BROKER_URL
+        return url.split("@")[-1] if "@" in url else url  # never print a password
+
+    def _run(self, texts: list[str], options) -> Investigation:
+        name = options.get("name") or ", ".join(texts)[:200]
+        investigation = investigation_service.create_investigation(
+            name=name, targets=texts, mode=options["mode"]
+        )
+        investigation_service.start_investigation(investigation.pk)
+        self._say(
+            f"Investigation #{investigation.pk} queued with {investigation.targets.count()} targets"
+        )
+
+        deadline = time.monotonic() + options["timeout"]
+        last = None
+        try:
+            while True:
+                investigation.refresh_from_db()
+                state = (investigation.status, investigation.progress)
+                if state != last:
+                    self._say(f"  {investigation.status} {investigation.progress}%")
+                    last = state
+                if investigation.status in TERMINAL_STATUSES:
+                    return investigation
+                if time.monotonic() > deadline:
+                    self._say(f"Timed out after {options['timeout']:.0f} s; cancelling", error=True)
+                    return investigation_service.cancel_investigation(investigation.pk)
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            self._say("Interrupted; cancelling the investigation", error=True)
+            return investigation_service.cancel_investigation(investigation.pk)
+
+    def _start_worker(self) -> subprocess.Popen:
+        log_dir = Path(settings.VAR_DIR) / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = log_dir / f"worker-{os.getpid()}.log"
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "osint_platform",
+            "worker",
+            "-Q",
+            ",".join(settings.OSINT_QUEUES),
+            "-c",
+            "2",
+            "-n",
+            f"investigate-{os.getpid()}@%h",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+        self._say(f"Starting a worker (log: {log_path})")
+        with open(log_path, "ab") as log:
+            worker = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR
+            )
+        deadline = time.monotonic() + WORKER_START_TIMEOUT
+        while time.monotonic() < deadline:
+            if worker.poll() is not None:
+                raise CommandError(
+                    f"The worker exited at start (code {worker.returncode}); see {log_path}"
+                )
+            if celery_control.ping_workers(timeout=1.0):
+                return worker
+        self._stop_worker(worker)
+        raise CommandError(
+            f"The worker did not answer within {WORKER_START_TIMEOUT} s; see {log_path}",
+            returncode=EXIT_NO_WORKER,
+        )
+
+    def _stop_worker(self, worker: subprocess.Popen) -> None:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)  # warm shutdown: running tasks finish
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+
+    def _report(self, investigation: Investigation) -> None:
+        document = investigation_document(investigation)
+        reports = {r.format: r.path for r in investigation.reports.all()}
+        document["reports"] = reports
+        if self.as_json:
+            self.stdout.write(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+            return
+        self.stdout.write(f"Investigation #{investigation.pk}: {investigation.status}")
+        for row in document["targets"]:
+            line = f"  {row['target']}: {row['status']}"
+            if row["error"]:
+                line += f" ({row['error'].splitlines()[0]})"
+            self.stdout.write(line)
+        counts: dict[str, int] = {}
+        for entity in document["entities"]:
+            counts[entity["kind"]] = counts.get(entity["kind"], 0) + 1
+        summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "nothing"
+        self.stdout.write(f"Collected: {summary}; {len(document['relationships'])} relationships")
+        for line in document["errors"]:
+            self.stdout.write(f"  problem: {line}")
+        for fmt, path in sorted(reports.items()):
+            self.stdout.write(f"Report ({fmt}): {path}")

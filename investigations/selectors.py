@@ -1,0 +1,124 @@
+"""Reads of investigations and their graph, shaped for pages, the API and exports."""
+
+from typing import Any
+
+from django.db.models import Count, QuerySet
+
+from .models import Entity, Investigation, Job, Relationship, Target
+
+
+def investigations_for(user) -> QuerySet[Investigation]:
+    """The investigations a user may see: all for staff, else their own."""
+    qs = Investigation.objects.annotate(target_count=Count("targets", distinct=True))
+    if user.is_staff:
+        return qs
+    return qs.filter(owner=user)
+
+
+def entity_rows(investigation_id: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": e.kind,
+            "key": e.key,
+            "name": e.name,
+            "attributes": e.attributes,
+            "sources": e.sources,
+            "confidence": e.confidence,
+        }
+        for e in Entity.objects.filter(investigation_id=investigation_id).order_by("kind", "key")
+    ]
+
+
+def relationship_rows(investigation_id: int) -> list[dict[str, Any]]:
+    rows = Relationship.objects.filter(investigation_id=investigation_id).select_related(
+        "source", "target"
+    )
+    return [
+        {
+            "source": {"kind": r.source.kind, "key": r.source.key},
+            "target": {"kind": r.target.kind, "key": r.target.key},
+            "kind": r.kind,
+            "attributes": r.attributes,
+            "confidence": r.confidence,
+        }
+        for r in rows.order_by("source__kind", "source__key", "kind", "target__kind", "target__key")
+    ]
+
+
+def finding_rows(investigation: Investigation) -> list[dict[str, Any]]:
+    # Read through the reverse relation so this app needs no import of analysis.
+    return [
+        {
+            "kind": f.kind,
+            "key": f.key,
+            "title": f.title,
+            "description": f.description,
+            "severity": f.severity,
+            "score": f.score,
+            "data": f.data,
+        }
+        for f in investigation.findings.all()
+    ]
+
+
+def target_rows(investigation_id: int) -> list[dict[str, Any]]:
+    rows = []
+    for target in Target.objects.filter(investigation_id=investigation_id).prefetch_related("jobs"):
+        rows.append(
+            {
+                "target": str(target),
+                "kind": target.kind,
+                "value": target.value,
+                "status": target.status,
+                "error": target.error,
+                "notes": target.summary.get("notes", []),
+                "jobs": [
+                    {
+                        "source": job.name,
+                        "state": job.state,
+                        "attempts": job.attempts,
+                        "error": job.error,
+                    }
+                    for job in target.jobs.all()
+                ],
+            }
+        )
+    return rows
+
+
+def step_rows(investigation_id: int) -> list[dict[str, Any]]:
+    return [
+        {"phase": job.phase, "name": job.name, "state": job.state, "error": job.error}
+        for job in Job.objects.filter(investigation_id=investigation_id, target__isnull=True)
+    ]
+
+
+def investigation_document(investigation: Investigation) -> dict[str, Any]:
+    """The whole result of an investigation as one JSON-ready document."""
+    return {
+        "id": investigation.pk,
+        "name": investigation.name,
+        "status": investigation.status,
+        "mode": investigation.mode,
+        "progress": investigation.progress,
+        "created_at": investigation.created_at.isoformat(),
+        "started_at": investigation.started_at.isoformat() if investigation.started_at else None,
+        "finished_at": investigation.finished_at.isoformat() if investigation.finished_at else None,
+        "errors": [line for line in investigation.error_summary.splitlines() if line],
+        "rejected_targets": investigation.rejected_targets,
+        "targets": target_rows(investigation.pk),
+        "steps": step_rows(investigation.pk),
+        "entities": entity_rows(investigation.pk),
+        "relationships": relationship_rows(investigation.pk),
+        "findings": finding_rows(investigation),
+    }
+
+
+def entity_kind_counts(investigation_id: int) -> list[tuple[str, int]]:
+    rows = (
+        Entity.objects.filter(investigation_id=investigation_id)
+        .values("kind")
+        .annotate(count=Count("id"))
+        .order_by("kind")
+    )
+    return [(row["kind"], row["count"]) for row in rows]

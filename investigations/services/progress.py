@@ -1,0 +1,118 @@
+"""Target status, investigation progress and the final status, derived from job rows."""
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from ..models import (
+    TERMINAL_STATUSES,
+    Investigation,
+    InvestigationStatus,
+    Job,
+    JobPhase,
+    JobState,
+    Target,
+    TargetStatus,
+)
+
+_ACTIVE_JOB_STATES = (JobState.QUEUED, JobState.RUNNING, JobState.RETRYING)
+# Share of the progress bar each phase fills.
+_PHASE_WEIGHTS = {JobPhase.SCRAPING: 80, JobPhase.ANALYSIS: 10, JobPhase.REPORT: 10}
+
+
+def refresh_target_status(target_id: int) -> Target:
+    target = Target.objects.get(pk=target_id)
+    jobs = list(target.jobs.filter(phase=JobPhase.SCRAPING))
+    states = {job.state for job in jobs}
+    failures = [job for job in jobs if job.state == JobState.FAILED]
+    if not jobs:
+        status = TargetStatus.PENDING
+    elif states & set(_ACTIVE_JOB_STATES):
+        status = TargetStatus.RUNNING
+    elif JobState.CANCELLED in states:
+        status = TargetStatus.CANCELLED
+    elif not failures:
+        status = TargetStatus.SUCCEEDED
+    elif any(job.result.get("outcome") == "not_found" for job in failures):
+        status = TargetStatus.NOT_FOUND
+    elif JobState.SUCCEEDED in states:
+        status = TargetStatus.PARTIAL
+    else:
+        status = TargetStatus.FAILED
+    target.status = status
+    target.error = "\n".join(f"{job.name}: {job.error}" for job in failures)[:4000]
+    notes = [f"{job.name}: {note}" for job in jobs for note in job.result.get("notes", [])]
+    target.summary = {**target.summary, "notes": notes}
+    target.save(update_fields=["status", "error", "summary", "updated_at"])
+    return target
+
+
+def compute_progress(investigation_id: int) -> int:
+    counts = (
+        Job.objects.filter(investigation_id=investigation_id)
+        .values("phase")
+        .annotate(
+            total=Count("id"),
+            done=Count("id", filter=~Q(state__in=_ACTIVE_JOB_STATES)),
+        )
+    )
+    percent = 0.0
+    for row in counts:
+        weight = _PHASE_WEIGHTS.get(row["phase"], 0)
+        if row["total"]:
+            percent += weight * row["done"] / row["total"]
+    return int(percent)
+
+
+def refresh_after_job(investigation_id: int, target_id: int | None) -> None:
+    if target_id is not None:
+        refresh_target_status(target_id)
+    progress = compute_progress(investigation_id)
+    Investigation.objects.filter(pk=investigation_id, status=InvestigationStatus.RUNNING).update(
+        progress=min(progress, 99), updated_at=timezone.now()
+    )
+
+
+def _final_status(investigation: Investigation) -> tuple[str, list[str]]:
+    targets = list(investigation.targets.all())
+    problems = [
+        f"{t}: {t.get_status_display().lower()}: {t.error}".rstrip(": ")
+        for t in targets
+        if t.status not in (TargetStatus.SUCCEEDED,)
+    ]
+    problems += [f"rejected {r['input']}: {r['error']}" for r in investigation.rejected_targets]
+    step_failures = investigation.jobs.filter(
+        phase__in=(JobPhase.ANALYSIS, JobPhase.REPORT), state=JobState.FAILED
+    )
+    problems += [f"{job.phase} {job.name}: {job.error}" for job in step_failures]
+
+    collected = [t for t in targets if t.status in (TargetStatus.SUCCEEDED, TargetStatus.PARTIAL)]
+    if not targets:
+        return InvestigationStatus.FAILED, ["No valid targets to investigate.", *problems]
+    if not collected:
+        return InvestigationStatus.FAILED, problems
+    if problems:
+        return InvestigationStatus.PARTIAL, problems
+    return InvestigationStatus.COMPLETED, []
+
+
+def finalise_investigation(investigation_id: int) -> Investigation:
+    """Set the end status from what the targets and steps became. Idempotent; an
+    investigation already cancelled stays cancelled."""
+    with transaction.atomic():
+        investigation = Investigation.objects.select_for_update().get(pk=investigation_id)
+        if investigation.status == InvestigationStatus.CANCELLED:
+            return investigation
+        for target in investigation.targets.all():
+            refresh_target_status(target.pk)
+        status, problems = _final_status(investigation)
+        investigation.status = status
+        investigation.error_summary = "\n".join(problems)[:10000]
+        investigation.progress = 100
+        investigation.finished_at = timezone.now()
+        investigation.save()
+    return investigation
+
+
+def is_terminal(status: str) -> bool:
+    return status in TERMINAL_STATUSES

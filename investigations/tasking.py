@@ -1,0 +1,179 @@
+"""The one way a task runs a unit of work: guard, run the service, record the outcome.
+
+Tasks stay a few lines: they name their job and hand a service function to ``run_job``.
+The runner owns the habits every task shares: a second delivery does nothing, a cancelled
+investigation stops the work, transient faults retry with backoff and jitter, permanent
+ones fail at once, and whatever happens the job, its target and the investigation's
+progress are recorded, so the pipeline always moves on.
+"""
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+
+from .errors import JobCancelled, NotFoundError, PermanentError, TransientError
+from .models import JobState
+from .services import jobs as job_service
+from .services import progress as progress_service
+
+logger = logging.getLogger(__name__)
+
+
+class JobTask(Task):
+    """Base for tasks that do work: acknowledged only once done, so a worker killed
+    mid-task loses nothing; the job guard makes the second delivery harmless."""
+
+    acks_late = True
+    reject_on_worker_lost = True
+    max_retries = settings.OSINT_TASK_MAX_RETRIES
+
+
+@dataclass
+class JobContext:
+    """What a service sees of the job it runs in."""
+
+    investigation_id: int
+    job_id: int
+    target_id: int | None = None
+    task_id: str | None = None
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def check_cancelled(self) -> None:
+        if job_service.is_cancelled(self.investigation_id):
+            raise JobCancelled()
+
+    def progress(self, percent: int) -> None:
+        """Record progress and a heartbeat; stop here if the investigation was cancelled."""
+        job_service.record_progress(self.job_id, percent)
+        self.check_cancelled()
+
+    def note(self, message: str) -> None:
+        """A problem worth showing that did not stop the work (a part not available)."""
+        self.notes.append(message[:500])
+
+    @property
+    def log_extra(self) -> dict[str, Any]:
+        return {
+            "investigation_id": self.investigation_id,
+            "job_id": self.job_id,
+            "task_id": self.task_id,
+            "source": self.source or None,
+        }
+
+
+def retry_delay(retries: int, retry_after: float | None = None) -> float:
+    """Seconds before the next attempt: the upstream's hint when given, else exponential
+    backoff from the base delay with jitter, always under the cap."""
+    cap = settings.OSINT_TASK_RETRY_MAX_DELAY
+    if retry_after is not None and retry_after > 0:
+        return min(cap, retry_after + random.uniform(0, 1))
+    ceiling = min(cap, settings.OSINT_TASK_RETRY_BASE_DELAY * (2**retries))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def run_job(
+    task: Task,
+    *,
+    investigation_id: int,
+    phase: str,
+    name: str,
+    work: Callable[[JobContext], dict[str, Any] | None],
+    target_id: int | None = None,
+) -> dict[str, Any]:
+    task_id = task.request.id
+    job = job_service.begin_job(
+        investigation_id,
+        phase=phase,
+        name=name,
+        task_name=task.name,
+        celery_task_id=task_id,
+        target_id=target_id,
+    )
+    if job is None:
+        return {"state": "skipped"}
+
+    ctx = JobContext(investigation_id, job.pk, target_id, task_id, source=name)
+    started = time.monotonic()
+    logger.info("Job started: %s %s (attempt %d)", phase, name, job.attempts, extra=ctx.log_extra)
+    state, error, result = JobState.FAILED, "", {}
+    try:
+        result = work(ctx) or {}
+        state = JobState.SUCCEEDED
+    except JobCancelled:
+        state, error = JobState.CANCELLED, "Cancelled"
+    except NotFoundError as exc:
+        error, result = str(exc), {"outcome": "not_found"}
+    except TransientError as exc:
+        if task.request.retries < task.max_retries:
+            delay = retry_delay(task.request.retries, exc.retry_after)
+            logger.warning(
+                "Transient fault, retry %d of %d in %.0f s: %s",
+                task.request.retries + 1,
+                task.max_retries,
+                delay,
+                exc,
+                extra=ctx.log_extra,
+            )
+            job_service.mark_retrying(job.pk, f"Retrying after: {exc}")
+            raise task.retry(exc=exc, countdown=delay) from exc
+        error = f"Gave up after {task.request.retries + 1} attempts: {exc}"
+    except PermanentError as exc:
+        error = str(exc)
+    except SoftTimeLimitExceeded:
+        error = f"Stopped at the time limit of {task.soft_time_limit or settings.CELERY_TASK_SOFT_TIME_LIMIT} s"
+    except Exception as exc:  # noqa: BLE001 - one odd answer must not stop the pipeline
+        logger.exception("Job failed on an unexpected error", extra=ctx.log_extra)
+        error = f"Unexpected error: {type(exc).__name__}: {exc}"
+
+    if ctx.notes:
+        result = {**result, "notes": ctx.notes}
+    job_service.finish_job(job.pk, state=state, error=error, result=result)
+    progress_service.refresh_after_job(investigation_id, target_id)
+    elapsed = time.monotonic() - started
+    log = logger.info if state == JobState.SUCCEEDED else logger.warning
+    log(
+        "Job finished: %s %s %s in %.2f s%s",
+        phase,
+        name,
+        state,
+        elapsed,
+        f": {error}" if error else "",
+        extra=ctx.log_extra,
+    )
+    return {"state": str(state), "error": error, **result}
+
+
+def run_target_job(
+    task: Task,
+    target_id: int,
+    *,
+    source: str,
+    work: Callable[[JobContext, str], dict[str, Any] | None],
+) -> dict[str, Any]:
+    """Run one collector on one target; the service gets the target's normalised value."""
+    from .models import JobPhase, Target
+
+    target = Target.objects.filter(pk=target_id).only("investigation_id", "value").first()
+    if target is None:
+        logger.warning(
+            "Target %s no longer exists; nothing to do",
+            target_id,
+            extra={"task_id": task.request.id},
+        )
+        return {"state": "skipped"}
+    return run_job(
+        task,
+        investigation_id=target.investigation_id,
+        phase=JobPhase.SCRAPING,
+        name=source,
+        target_id=target_id,
+        work=lambda ctx: work(ctx, target.value),
+    )

@@ -1,0 +1,129 @@
+"""Upkeep: health checks, the sweep for stuck jobs, resource samples."""
+
+import logging
+import os
+import socket
+import time
+from datetime import timedelta
+from typing import Any
+
+import psutil
+from celery import current_app
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+
+from investigations.models import Investigation, InvestigationStatus, Job, JobState
+from investigations.services import progress as progress_service
+
+from .models import ResourceSample
+
+logger = logging.getLogger(__name__)
+
+ACTIVE_JOB_STATES = (JobState.RUNNING, JobState.RETRYING)
+
+
+def _timed(check) -> dict[str, Any]:
+    started = time.monotonic()
+    try:
+        detail = check()
+        return {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1), **(detail or {})}
+    except Exception as exc:  # noqa: BLE001 - a health check reports every failure
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _database() -> dict[str, Any]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return {"vendor": connection.vendor}
+
+
+def _broker() -> dict[str, Any]:
+    with current_app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=3)
+        return {
+            "transport": conn.transport_cls
+            if isinstance(conn.transport_cls, str)
+            else conn.transport.driver_type
+        }
+
+
+def _cache() -> dict[str, Any]:
+    key = f"health:{os.getpid()}"
+    cache.set(key, "ok", 10)
+    if cache.get(key) != "ok":
+        raise RuntimeError("value written was not read back")
+    return {}
+
+
+def _disk() -> dict[str, Any]:
+    usage = psutil.disk_usage(str(settings.VAR_DIR))
+    if usage.percent > 95:
+        raise RuntimeError(f"disk {usage.percent}% full")
+    return {"percent": usage.percent}
+
+
+def health_check() -> dict[str, Any]:
+    checks = {
+        "database": _timed(_database),
+        "broker": _timed(_broker),
+        "cache": _timed(_cache),
+        "disk": _timed(_disk),
+    }
+    return {
+        "ok": all(c["ok"] for c in checks.values()),
+        "checks": checks,
+        "time": timezone.now().isoformat(),
+    }
+
+
+def sweep_stuck_jobs(silence: timedelta | None = None) -> dict[str, int]:
+    """Fail jobs that have sent no heartbeat for too long, and finish investigations that
+    still say running though all their work has ended, so nothing stays running forever."""
+    silence = silence or timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 300)
+    cutoff = timezone.now() - silence
+    stuck = Job.objects.filter(state__in=ACTIVE_JOB_STATES, heartbeat_at__lt=cutoff)
+    stuck_ids = list(stuck.values_list("id", flat=True))
+    for job in Job.objects.filter(pk__in=stuck_ids):
+        logger.warning(
+            "Job stuck without heartbeat since %s; marked failed",
+            job.heartbeat_at,
+            extra={"job_id": job.pk, "investigation_id": job.investigation_id},
+        )
+    Job.objects.filter(pk__in=stuck_ids).update(
+        state=JobState.FAILED,
+        error="No heartbeat for too long: the worker was lost",
+        finished_at=timezone.now(),
+    )
+
+    finished = 0
+    running = Investigation.objects.filter(
+        status=InvestigationStatus.RUNNING, updated_at__lt=cutoff
+    )
+    for investigation in running:
+        if not investigation.jobs.filter(state__in=(JobState.QUEUED, *ACTIVE_JOB_STATES)).exists():
+            progress_service.finalise_investigation(investigation.pk)
+            finished += 1
+    return {"stuck_jobs": len(stuck_ids), "investigations_finished": finished}
+
+
+def record_resource_sample() -> ResourceSample:
+    memory = psutil.virtual_memory()
+    disk = psutil.disk_usage(str(settings.VAR_DIR))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return ResourceSample.objects.create(
+        hostname=socket.gethostname()[:255],
+        cpu_percent=psutil.cpu_percent(interval=0.5),
+        memory_percent=memory.percent,
+        disk_percent=disk.percent,
+        load_average=load,
+        details={"memory_available": memory.available, "disk_free": disk.free},
+    )
+
+
+def prune_resource_samples(keep_days: int = 30) -> int:
+    deleted, _ = ResourceSample.objects.filter(
+        taken_at__lt=timezone.now() - timedelta(days=keep_days)
+    ).delete()
+    return deleted

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from maintenance.views import health
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="investigations:list", permanent=False)),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("investigations/", include("investigations.urls")),
+    path("reports/", include("reports.urls")),
+    path("api/health/", health, name="api-health"),
+    path("api/", include("investigations.api.urls")),
+]

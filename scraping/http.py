@@ -1,0 +1,155 @@
+"""The HTTP layer every source shares: one session per client with pooled connections,
+the outbound proxy and user agent from settings, and hard limits on answers.
+
+Answers from targets are hostile: a body is read in chunks up to a size limit and a total
+time limit, so a huge or slow answer is cut off with a clear error instead of filling
+memory or holding a worker.
+"""
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+from requests.adapters import HTTPAdapter
+
+from investigations.errors import PermanentError, TransientError
+
+logger = logging.getLogger(__name__)
+
+_CHUNK = 64 * 1024
+
+
+@dataclass
+class HttpResponse:
+    url: str
+    status: int
+    headers: dict[str, str]  # names in lower case
+    body: bytes
+    method: str = "GET"
+    truncated: bool = False
+    elapsed: float = 0.0
+    fetched_at: datetime = field(default_factory=timezone.now)
+    from_cache: bool = False
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name.lower(), default)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        if self.truncated:
+            raise PermanentError(
+                f"The answer from {self.url} was larger than the limit and was cut off."
+            )
+        try:
+            return json.loads(self.body.decode("utf-8", errors="strict") if self.body else "null")
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise PermanentError(
+                f"The answer from {self.url} (HTTP {self.status}) is not valid JSON: {exc}"
+            ) from exc
+
+
+def proxies() -> dict[str, str] | None:
+    proxy = settings.OUTBOUND_PROXY
+    return {"http": proxy, "https": proxy} if proxy else None
+
+
+class HttpClient:
+    def __init__(
+        self,
+        *,
+        pool_size: int = 10,
+        user_agent: str | None = None,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        max_body_bytes: int | None = None,
+        total_timeout: float | None = None,
+    ):
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers["User-Agent"] = user_agent or settings.HTTP_USER_AGENT
+        self.session.proxies = proxies() or {}
+        self.session.trust_env = False
+        self.connect_timeout = connect_timeout or settings.HTTP_CONNECT_TIMEOUT
+        self.read_timeout = read_timeout or settings.HTTP_READ_TIMEOUT
+        self.max_body_bytes = max_body_bytes or settings.HTTP_MAX_BODY_BYTES
+        self.total_timeout = total_timeout or (self.connect_timeout + 2 * self.read_timeout)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        allow_redirects: bool = True,
+    ) -> HttpResponse:
+        started = time.monotonic()
+        try:
+            response = self.session.request(
+                method,
+                url,
+                params=params,
+                headers=headers,
+                timeout=(self.connect_timeout, self.read_timeout),
+                stream=True,
+                allow_redirects=allow_redirects,
+            )
+        except requests.Timeout as exc:
+            raise TransientError(f"No answer from {url} within {self.read_timeout:.0f} s") from exc
+        except requests.ConnectionError as exc:
+            raise TransientError(f"Could not connect to {url}: {type(exc).__name__}") from exc
+        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
+            raise PermanentError(f"Not a valid address: {url}") from exc
+
+        with response:
+            body, truncated = self._read_body(response, url, started)
+        return HttpResponse(
+            url=response.url,
+            status=response.status_code,
+            headers={k.lower(): v for k, v in response.headers.items()},
+            body=body,
+            method=method,
+            truncated=truncated,
+            elapsed=time.monotonic() - started,
+        )
+
+    def _read_body(
+        self, response: requests.Response, url: str, started: float
+    ) -> tuple[bytes, bool]:
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_content(_CHUNK):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    logger.warning(
+                        "Answer cut off at %d bytes", self.max_body_bytes, extra={"url": url}
+                    )
+                    return b"".join(chunks)[: self.max_body_bytes], True
+                if time.monotonic() - started > self.total_timeout:
+                    raise TransientError(
+                        f"The answer from {url} was still arriving after {self.total_timeout:.0f} s; cut off"
+                    )
+        except requests.exceptions.ContentDecodingError as exc:
+            raise PermanentError(f"The answer from {url} has a broken content encoding") from exc
+        except requests.RequestException as exc:
+            raise TransientError(f"The answer from {url} broke off: {type(exc).__name__}") from exc
+        return b"".join(chunks), False
+
+    def get(self, url: str, **kwargs: Any) -> HttpResponse:
+        return self.request("GET", url, **kwargs)

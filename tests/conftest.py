@@ -1,0 +1,77 @@
+"""Shared fixtures. The tests run against the real PostgreSQL and Redis named by
+DATABASE_URL, CELERY_BROKER_URL and REDIS_URL (scripts/test sets them)."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+from investigations.tasking import JobContext
+from replay.github.server import GitHubReplay
+
+from .factories import InvestigationFactory, JobFactory, TargetFactory
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return [
+        f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or ''}:{db.get('PORT') or ''}/{db['NAME']}",
+        f"broker: {settings.CELERY_BROKER_URL}",
+        f"cache: {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}",
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Validators and cached answers must not leak from one test into the next."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _requires_postgresql(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        assert connection.vendor == "postgresql", (
+            "The tests run against PostgreSQL: set DATABASE_URL (scripts/test does)."
+        )
+
+
+@pytest.fixture
+def github_replay(settings):
+    """A GitHub replay server, with the product pointed at it."""
+    with GitHubReplay() as server:
+        settings.GITHUB_API_URL = server.url
+        settings.GITHUB_TOKEN = None
+        settings.GITHUB_STATS_BASE_DELAY = 0.01
+        yield server
+
+
+@pytest.fixture
+def investigation(db):
+    return InvestigationFactory()
+
+
+@pytest.fixture
+def make_context(db):
+    """A job context for calling a collection service directly, as its task would."""
+
+    def make(target=None, *, investigation=None, source="github"):
+        if target is not None:
+            investigation = target.investigation
+        investigation = investigation or InvestigationFactory()
+        job = JobFactory(investigation=investigation, target=target, name=source)
+        return JobContext(
+            investigation.pk, job.pk, target.pk if target else None, None, source=source
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_target(db):
+    def make(kind: str, value: str, **kwargs):
+        return TargetFactory(kind=kind, value=value, **kwargs)
+
+    return make
