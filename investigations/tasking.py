@@ -10,7 +10,8 @@ progress are recorded, so the pipeline always moves on.
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from .errors import JobCancelled, NotFoundError, PermanentError, TransientError
+from .errors import CollectionError, JobCancelled, NotFoundError, PermanentError, TransientError
 from .models import JobState
 from .services import jobs as job_service
 from .services import progress as progress_service
@@ -45,6 +46,7 @@ class JobContext:
     task_id: str | None = None
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def check_cancelled(self) -> None:
         if job_service.is_cancelled(self.investigation_id):
@@ -58,6 +60,42 @@ class JobContext:
     def note(self, message: str) -> None:
         """A problem worth showing that did not stop the work (a part not available)."""
         self.notes.append(message[:500])
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Run one part of a job so that its failure leaves the other parts.
+
+        The outcome of each part is kept in the job's result under ``steps``; a failed part
+        makes the target "partial" rather than failing it. Cancellation still stops the
+        whole job.
+        """
+        started = time.monotonic()
+        try:
+            yield
+        except JobCancelled:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one part's fault must not stop the others
+            if not isinstance(exc, CollectionError):
+                logger.exception(
+                    "Step %s failed on an unexpected error", name, extra=self.log_extra
+                )
+            else:
+                logger.warning("Step %s failed: %s", name, exc, extra=self.log_extra)
+            message = (
+                str(exc)
+                if isinstance(exc, CollectionError)
+                else f"Unexpected error: {type(exc).__name__}: {exc}"
+            )
+            self.steps[name] = {
+                "state": "failed",
+                "error": message[:1000],
+                "seconds": round(time.monotonic() - started, 3),
+            }
+        else:
+            self.steps[name] = {
+                "state": "succeeded",
+                "seconds": round(time.monotonic() - started, 3),
+            }
 
     @property
     def log_extra(self) -> dict[str, Any]:
@@ -135,6 +173,8 @@ def run_job(
 
     if ctx.notes:
         result = {**result, "notes": ctx.notes}
+    if ctx.steps:
+        result = {**result, "steps": ctx.steps}
     job_service.finish_job(job.pk, state=state, error=error, result=result)
     progress_service.refresh_after_job(investigation_id, target_id)
     elapsed = time.monotonic() - started

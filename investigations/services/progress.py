@@ -25,14 +25,22 @@ def refresh_target_status(target_id: int) -> Target:
     jobs = list(target.jobs.filter(phase=JobPhase.SCRAPING))
     states = {job.state for job in jobs}
     failures = [job for job in jobs if job.state == JobState.FAILED]
+    failed_steps = [
+        f"{job.name}: {step} failed: {info.get('error', '')}"
+        for job in jobs
+        for step, info in job.result.get("steps", {}).items()
+        if info.get("state") == "failed"
+    ]
     if not jobs:
         status = TargetStatus.PENDING
     elif states & set(_ACTIVE_JOB_STATES):
         status = TargetStatus.RUNNING
     elif JobState.CANCELLED in states:
         status = TargetStatus.CANCELLED
-    elif not failures:
+    elif not failures and not failed_steps:
         status = TargetStatus.SUCCEEDED
+    elif not failures:
+        status = TargetStatus.PARTIAL
     elif any(job.result.get("outcome") == "not_found" for job in failures):
         status = TargetStatus.NOT_FOUND
     elif JobState.SUCCEEDED in states:
@@ -40,7 +48,8 @@ def refresh_target_status(target_id: int) -> Target:
     else:
         status = TargetStatus.FAILED
     target.status = status
-    target.error = "\n".join(f"{job.name}: {job.error}" for job in failures)[:4000]
+    errors = [f"{job.name}: {job.error}" for job in failures] + failed_steps
+    target.error = "\n".join(errors)[:4000]
     notes = [f"{job.name}: {note}" for job in jobs for note in job.result.get("notes", [])]
     target.summary = {**target.summary, "notes": notes}
     target.save(update_fields=["status", "error", "summary", "updated_at"])
