@@ -5,6 +5,7 @@ declares a task.
 """
 
 import logging
+import sys
 import uuid
 from typing import Any
 
@@ -26,9 +27,9 @@ def send(
     task_id: str | None = None,
     **options: Any,
 ) -> AsyncResult:
-    return current_app.send_task(
-        task_name, args=args, kwargs=kwargs or {}, task_id=task_id, **options
-    )
+    # Through a signature rather than send_task, so that eager mode (tests) is honoured.
+    signature = current_app.signature(task_name, args=args, kwargs=kwargs or {})
+    return signature.apply_async(task_id=task_id, **options)
 
 
 def task_status(task_id: str) -> dict[str, Any]:
@@ -73,3 +74,14 @@ def ping_workers(timeout: float = 2.0) -> list[str]:
         logger.warning("Worker ping failed", exc_info=True)
         return []
     return [name for reply in replies for name in reply]
+
+
+def worker_command(
+    name: str, queues: list[str] | tuple[str, ...], *, concurrency: int = 2
+) -> list[str]:
+    """The command line of a worker process for these queues, in this interpreter."""
+    return [
+        sys.executable, "-m", "celery", "-A", "osint_platform", "worker",
+        "-Q", ",".join(queues), "-c", str(concurrency), "-n", name,
+        "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+    ]  # fmt: skip

@@ -9,7 +9,9 @@ from .models import Entity, Investigation, Job, Relationship, Target
 
 def investigations_for(user) -> QuerySet[Investigation]:
     """The investigations a user may see: all for staff, else their own."""
-    qs = Investigation.objects.annotate(target_count=Count("targets", distinct=True))
+    qs = Investigation.objects.annotate(target_count=Count("targets", distinct=True)).order_by(
+        "-created_at"
+    )
     if user.is_staff:
         return qs
     return qs.filter(owner=user)

@@ -16,4 +16,4 @@ def _setup_signing(sender: Celery, **kwargs) -> None:
     if sender.conf.get("signing_enabled"):
         # Registers the "auth" serializer with our key and certificate store; the worker
         # then accepts signed task messages only and refuses the rest.
-        sender.setup_security(allowed_serializers=["auth", "json"])
+        sender.setup_security(allowed_serializers=["json"])

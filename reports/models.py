@@ -5,8 +5,17 @@ from django.db import models
 from investigations.models import Investigation
 
 
+class ReportStorage(FileSystemStorage):
+    """Report files have fixed names per investigation; building again replaces them."""
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        if self.exists(name):
+            self.delete(name)
+        return name
+
+
 def report_storage() -> FileSystemStorage:
-    return FileSystemStorage(location=settings.REPORTS_DIR)
+    return ReportStorage(location=settings.REPORTS_DIR)
 
 
 class ReportFormat(models.TextChoices):

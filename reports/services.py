@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from investigations.models import Investigation
 from investigations.selectors import investigation_document
+from investigations.services.progress import final_status
 
 from .models import Report, ReportFormat
 
@@ -18,10 +19,7 @@ logger = logging.getLogger(__name__)
 
 def _save(investigation: Investigation, kind: str, fmt: str, content: bytes) -> Report:
     report, _ = Report.objects.get_or_create(investigation=investigation, kind=kind, format=fmt)
-    name = f"{investigation.pk}/{kind}.{fmt}"
-    if report.file and report.file.storage.exists(report.file.name):
-        report.file.storage.delete(report.file.name)
-    report.file.save(name, ContentFile(content), save=False)
+    report.file.save(f"{investigation.pk}/{kind}.{fmt}", ContentFile(content), save=False)
     report.size = len(content)
     report.sha256 = hashlib.sha256(content).hexdigest()
     report.save()
@@ -32,6 +30,11 @@ def build_summary_report(investigation_id: int) -> dict:
     """Write the summary report as JSON and HTML; building again replaces the files."""
     investigation = Investigation.objects.get(pk=investigation_id)
     document = investigation_document(investigation)
+    if not investigation.is_finished:
+        # The report is the pipeline's last step before the status is set: state the end
+        # status the collected outcomes give, and the problems behind it.
+        status, problems = final_status(investigation)
+        document["status"], document["errors"] = status, problems
     document["generated_at"] = timezone.now().isoformat()
     document["evidence_count"] = investigation.evidence.count()
 

@@ -50,8 +50,9 @@ class HttpResponse:
                 f"The answer from {self.url} was larger than the limit and was cut off."
             )
         try:
-            return json.loads(self.body.decode("utf-8", errors="strict") if self.body else "null")
-        except (UnicodeDecodeError, ValueError) as exc:
+            # Broken bytes inside strings become U+FFFD: the rest of the answer is kept.
+            return json.loads(self.body.decode("utf-8", errors="replace") if self.body else "null")
+        except ValueError as exc:
             raise PermanentError(
                 f"The answer from {self.url} (HTTP {self.status}) is not valid JSON: {exc}"
             ) from exc

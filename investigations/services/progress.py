@@ -82,7 +82,8 @@ def refresh_after_job(investigation_id: int, target_id: int | None) -> None:
     )
 
 
-def _final_status(investigation: Investigation) -> tuple[str, list[str]]:
+def final_status(investigation: Investigation) -> tuple[str, list[str]]:
+    """The end status the targets' and steps' outcomes give, with the problems behind it."""
     targets = list(investigation.targets.all())
     problems = [
         f"{t}: {t.get_status_display().lower()}: {t.error}".rstrip(": ")
@@ -114,7 +115,7 @@ def finalise_investigation(investigation_id: int) -> Investigation:
             return investigation
         for target in investigation.targets.all():
             refresh_target_status(target.pk)
-        status, problems = _final_status(investigation)
+        status, problems = final_status(investigation)
         investigation.status = status
         investigation.error_summary = "\n".join(problems)[:10000]
         investigation.progress = 100

@@ -135,24 +135,9 @@ class Command(BaseCommand):
         log_dir = Path(settings.VAR_DIR) / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         log_path = log_dir / f"worker-{os.getpid()}.log"
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "osint_platform",
-            "worker",
-            "-Q",
-            ",".join(settings.OSINT_QUEUES),
-            "-c",
-            "2",
-            "-n",
-            f"investigate-{os.getpid()}@%h",
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-        ]
+        command = celery_control.worker_command(
+            f"investigate-{os.getpid()}@%h", settings.OSINT_QUEUES
+        )
         self._say(f"Starting a worker (log: {log_path})")
         with open(log_path, "ab") as log:
             worker = subprocess.Popen(

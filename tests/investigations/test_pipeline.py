@@ -1,0 +1,140 @@
+"""The pipeline run eagerly (no broker): fan-out, analysis, report and final status."""
+
+import json
+from pathlib import Path
+
+import pytest
+from celery import current_app
+
+from investigations.models import InvestigationStatus, Job, JobPhase, JobState, TargetStatus
+from investigations.services import investigations as investigation_service
+
+
+@pytest.fixture
+def eager(settings):
+    settings.OSINT_TASK_RETRY_BASE_DELAY = 0.01
+    current_app.conf.task_always_eager = True
+    current_app.conf.task_eager_propagates = True
+    yield
+    current_app.conf.task_always_eager = False
+    current_app.conf.task_eager_propagates = False
+
+
+def run(django_capture_on_commit_callbacks, targets):
+    investigation = investigation_service.create_investigation(name="test", targets=targets)
+    with django_capture_on_commit_callbacks(execute=True):
+        investigation_service.start_investigation(investigation.pk)
+    investigation.refresh_from_db()
+    return investigation
+
+
+@pytest.mark.django_db
+def test_a_github_user_investigation_completes_with_findings_and_reports(
+    eager, github_replay, django_capture_on_commit_callbacks
+):
+    investigation = run(django_capture_on_commit_callbacks, ["github:jacquev6"])
+
+    assert investigation.status == InvestigationStatus.COMPLETED
+    assert investigation.progress == 100
+    assert investigation.targets.get().status == TargetStatus.SUCCEEDED
+    titles = set(investigation.findings.values_list("title", flat=True))
+    assert "Most connected: account jacquev6 (19 links)" in titles
+    report = json.loads(Path(investigation.reports.get(format="json").path).read_text())
+    assert report["status"] == "completed"
+    names = {e["key"] for e in report["entities"]}
+    assert {"github:jacquev6", "github:jacquev6/pygithub", "github:beaversoftware"} <= names
+    assert (
+        Path(investigation.reports.get(format="html").path).read_text().count("jacquev6/PyGithub")
+        >= 1
+    )
+
+
+@pytest.mark.django_db
+def test_an_investigation_with_nothing_to_collect_still_reaches_its_end(
+    eager, django_capture_on_commit_callbacks
+):
+    investigation = run(django_capture_on_commit_callbacks, ["github:-bad", "nonsense"])
+
+    assert investigation.status == InvestigationStatus.FAILED
+    assert investigation.error_summary.startswith("No valid targets to investigate.")
+    assert "rejected github:-bad" in investigation.error_summary
+    assert investigation.reports.count() == 2
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_on_one_target_is_recorded_and_the_rest_is_kept(
+    eager, github_replay, django_capture_on_commit_callbacks
+):
+    github_replay.add("/users/oddity", {"login": "oddity", "type": "User", "location": "Lyon"})
+    github_replay.add("/users/oddity/repos", [{"name": "no-full-name-here"}], list_items=True)
+
+    investigation = run(django_capture_on_commit_callbacks, ["github:jacquev6", "github:oddity"])
+
+    assert investigation.status == InvestigationStatus.PARTIAL
+    odd = investigation.targets.get(value="oddity")
+    assert odd.status == TargetStatus.FAILED
+    assert odd.error == "github: Unexpected error: KeyError: 'full_name'"
+    assert "github:oddity: failed: github: Unexpected error" in investigation.error_summary
+    # What was collected before the error is kept, and so is the other target's work.
+    assert investigation.entities.filter(key="github:oddity", attributes__location="Lyon").exists()
+    assert investigation.targets.get(value="jacquev6").status == TargetStatus.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_a_target_not_found_is_reported_as_such(
+    eager, github_replay, django_capture_on_commit_callbacks
+):
+    investigation = run(django_capture_on_commit_callbacks, ["github:nvie", "github:ghost-user-x"])
+
+    assert investigation.status == InvestigationStatus.PARTIAL
+    ghost = investigation.targets.get(value="ghost-user-x")
+    assert ghost.status == TargetStatus.NOT_FOUND
+    assert ghost.error == "github: GitHub user 'ghost-user-x' not found on GitHub"
+
+
+@pytest.mark.django_db
+def test_a_second_delivery_of_a_finished_task_does_nothing(
+    eager, github_replay, django_capture_on_commit_callbacks
+):
+    from scraping.tasks import scrape_github_user_task
+
+    investigation = run(django_capture_on_commit_callbacks, ["github:nvie"])
+    job = Job.objects.get(investigation=investigation, phase=JobPhase.SCRAPING)
+    requests_before = len(github_replay.requests)
+
+    result = scrape_github_user_task.apply(args=(job.target_id,), task_id=job.celery_task_id).get()
+
+    assert result == {"state": "skipped"}
+    assert len(github_replay.requests) == requests_before
+    job.refresh_from_db()
+    assert job.attempts == 1
+
+
+@pytest.mark.django_db
+def test_cancelling_stops_queued_work(
+    github_replay, django_capture_on_commit_callbacks, monkeypatch
+):
+    from investigations import celery_control
+    from scraping.tasks import scrape_github_user_task
+
+    sent, revoked = [], []
+    monkeypatch.setattr(celery_control, "send", lambda *a, **k: sent.append(a))
+    monkeypatch.setattr(celery_control, "revoke", lambda ids, terminate=False: revoked.extend(ids))
+    investigation = run(django_capture_on_commit_callbacks, ["github:nvie"])
+    from investigations import pipeline
+
+    pipeline.claim_for_run(investigation.pk)
+    monkeypatch.setattr("investigations.pipeline.chord", lambda header: lambda body: None)
+    pipeline.launch(investigation.pk)
+    job = Job.objects.get(investigation=investigation, phase=JobPhase.SCRAPING)
+
+    investigation_service.cancel_investigation(investigation.pk)
+    result = scrape_github_user_task.apply(args=(job.target_id,), task_id="another-delivery").get()
+
+    job.refresh_from_db()
+    investigation.refresh_from_db()
+    assert investigation.status == InvestigationStatus.CANCELLED
+    assert job.state == JobState.CANCELLED
+    assert job.celery_task_id in revoked
+    assert result == {"state": "skipped"}
+    assert github_replay.requests == []

@@ -1,0 +1,124 @@
+"""The task runner's habits, with a stand-in for the Celery task so that each attempt can
+be played one by one: retries with backoff, giving up, time limits, parts of a job."""
+
+import pytest
+from celery.exceptions import Retry, SoftTimeLimitExceeded
+
+from investigations.errors import PermanentError, TransientError
+from investigations.models import JobState, TargetStatus
+from investigations.tasking import retry_delay, run_job
+
+
+class FakeTask:
+    name = "tests.fake_task"
+    max_retries = 3
+    soft_time_limit = 30
+
+    def __init__(self, retries: int = 0):
+        self.request = type("Request", (), {"id": "task-1", "retries": retries})()
+        self.countdowns: list[float] = []
+
+    def retry(self, exc, countdown):
+        self.countdowns.append(countdown)
+        return Retry(exc=exc, when=countdown)
+
+
+def run(task, target, work):
+    return run_job(
+        task,
+        investigation_id=target.investigation_id,
+        phase="scraping",
+        name="github",
+        target_id=target.pk,
+        work=work,
+    )
+
+
+def raise_(exc):
+    def work(ctx):
+        raise exc
+
+    return work
+
+
+@pytest.fixture
+def target(make_target):
+    return make_target("github", "nvie")
+
+
+@pytest.mark.django_db
+def test_a_transient_fault_is_retried_with_backoff_then_succeeds(settings, target):
+    settings.OSINT_TASK_RETRY_BASE_DELAY = 60
+    first = FakeTask(retries=0)
+
+    with pytest.raises(Retry):
+        run(first, target, raise_(TransientError("GitHub answered HTTP 502")))
+    job = target.jobs.get()
+    assert job.state == JobState.RETRYING
+    assert 30 <= first.countdowns[0] <= 60
+
+    result = run(FakeTask(retries=1), target, lambda ctx: {"repositories": 2})
+
+    job.refresh_from_db()
+    assert (job.state, job.attempts, job.result) == (JobState.SUCCEEDED, 2, {"repositories": 2})
+    assert result["state"] == "succeeded"
+
+
+@pytest.mark.django_db
+def test_after_the_last_retry_the_job_fails_with_the_reason(target):
+    result = run(FakeTask(retries=3), target, raise_(TransientError("connection refused")))
+
+    job = target.jobs.get()
+    assert job.state == JobState.FAILED
+    assert job.error == "Gave up after 4 attempts: connection refused"
+    target.refresh_from_db()
+    assert target.status == TargetStatus.FAILED
+    assert result["state"] == "failed"
+
+
+def test_the_upstreams_retry_after_wins_over_backoff_and_everything_is_capped(settings):
+    settings.OSINT_TASK_RETRY_BASE_DELAY = 60
+    settings.OSINT_TASK_RETRY_MAX_DELAY = 900
+
+    assert 42 <= retry_delay(0, retry_after=42) <= 43
+    assert 120 <= retry_delay(2) <= 240
+    assert retry_delay(10) <= 900
+    assert retry_delay(0, retry_after=5000) == 900
+
+
+@pytest.mark.django_db
+def test_a_permanent_fault_fails_at_once_without_retry(target):
+    task = FakeTask(retries=0)
+
+    run(task, target, raise_(PermanentError("GitHub answered HTTP 451")))
+
+    assert task.countdowns == []
+    assert target.jobs.get().error == "GitHub answered HTTP 451"
+
+
+@pytest.mark.django_db
+def test_the_soft_time_limit_fails_the_job_with_a_clear_message(target):
+    run(FakeTask(), target, raise_(SoftTimeLimitExceeded()))
+
+    assert target.jobs.get().error == "Stopped at the time limit of 30 s"
+
+
+@pytest.mark.django_db
+def test_a_failing_part_leaves_the_other_parts_and_makes_the_target_partial(target):
+    def work(ctx):
+        with ctx.step("dns"):
+            raise TransientError("resolver timed out")
+        with ctx.step("web"):
+            ctx.note("served over HTTP only")
+        return {"parts": 2}
+
+    run(FakeTask(), target, work)
+
+    job = target.jobs.get()
+    assert job.state == JobState.SUCCEEDED
+    assert job.result["steps"]["dns"]["state"] == "failed"
+    assert job.result["steps"]["web"]["state"] == "succeeded"
+    target.refresh_from_db()
+    assert target.status == TargetStatus.PARTIAL
+    assert target.error == "github: dns failed: resolver timed out"
+    assert target.summary["notes"] == ["github: served over HTTP only"]

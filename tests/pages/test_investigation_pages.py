@@ -1,0 +1,122 @@
+import re
+
+import pytest
+from celery import current_app
+from playwright.sync_api import expect
+
+from investigations.models import Investigation, InvestigationStatus
+from tests.factories import InvestigationFactory, TargetFactory
+
+pytestmark = pytest.mark.browser
+
+
+def submit_investigation(page, name: str, targets: str) -> None:
+    page.click("text=New investigation")
+    page.fill("#id_name", name)
+    page.fill("#id_targets", targets)
+    page.click("#create-form button[type=submit]")
+
+
+@pytest.fixture
+def eager():
+    current_app.conf.task_always_eager = True
+    yield
+    current_app.conf.task_always_eager = False
+
+
+def test_login_is_required_and_a_wrong_password_is_refused(page, live_server, analyst):
+    page.goto(f"{live_server.url}/investigations/")
+    expect(page).to_have_url(re.compile(r"/login/\?next=/investigations/"))
+
+    page.fill("#id_username", "analyst")
+    page.fill("#id_password", "wrong")
+    page.click("button[type=submit]")
+
+    expect(page.locator(".errors")).to_contain_text("enter a correct username and password")
+
+
+def test_an_analyst_creates_an_investigation_and_sees_what_it_found(
+    logged_in, live_server, github_replay, eager
+):
+    page = logged_in
+    submit_investigation(page, "Vincent", "github:jacquev6\ngithub:<script>")
+
+    # A bad line is refused with its reason, and nothing is created.
+    expect(page.locator("#errors-targets")).to_contain_text("not a GitHub user login")
+    assert Investigation.objects.count() == 0
+
+    page.fill("#id_targets", "github:jacquev6\ngithub-repo:PyGithub/PyGithub")
+    page.click("#create-form button[type=submit]")
+
+    expect(page.locator("#status")).to_have_text("Completed")
+    expect(page.locator("#targets")).to_contain_text("github:jacquev6")
+    expect(page.locator("#entities")).to_contain_text("jacquev6/PyGithub")
+    expect(page.locator("#findings")).to_contain_text("Most connected: account jacquev6")
+    page.click("text=repository (13)")
+    expect(page.locator("#entities tbody tr")).to_have_count(13)
+
+    with page.expect_download() as download:
+        page.click("#reports >> text=summary.json")
+    assert download.value.suggested_filename.endswith("-summary.json")
+
+
+def test_per_target_errors_are_shown(logged_in, live_server, github_replay, eager):
+    page = logged_in
+    submit_investigation(page, "Mixed", "github:nvie\ngithub:ghost-user-x")
+
+    expect(page.locator("#status")).to_have_text("Partial")
+    row = page.locator("#targets tr", has_text="github:ghost-user-x")
+    expect(row).to_contain_text("not_found")
+    expect(row).to_contain_text("GitHub user 'ghost-user-x' not found on GitHub")
+
+
+def test_hostile_scraped_text_is_shown_as_text_and_never_runs(
+    logged_in, live_server, github_replay, eager
+):
+    github_replay.add(
+        "/users/mallory",
+        {
+            "login": "mallory",
+            "type": "User",
+            "bio": '<img src=x onerror="alert(1)"><script>alert(2)</script>',
+            "location": "</td><script>alert(3)</script>",
+        },
+    )
+    page = logged_in
+    submit_investigation(page, "Hostile", "github:mallory")
+
+    expect(page.locator("#status")).to_have_text("Completed")
+    expect(page.locator("#entities")).to_contain_text('<img src=x onerror="alert(1)">')
+    assert page.locator("#entities img").count() == 0
+    assert page.locator("#entities script").count() == 0
+    assert page.dialogs == []
+
+
+def test_the_detail_page_follows_a_running_investigation_to_its_end(
+    logged_in, live_server, analyst
+):
+    investigation = InvestigationFactory(
+        owner=analyst, status=InvestigationStatus.RUNNING, progress=40
+    )
+    TargetFactory(investigation=investigation, value="nvie")
+    page = logged_in
+    page.goto(f"{live_server.url}/investigations/{investigation.pk}/")
+    expect(page.locator("#progress-text")).to_have_text("40")
+
+    Investigation.objects.filter(pk=investigation.pk).update(progress=70)
+    expect(page.locator("#progress-text")).to_have_text("70")
+    Investigation.objects.filter(pk=investigation.pk).update(
+        status=InvestigationStatus.COMPLETED, progress=100
+    )
+
+    expect(page.locator("#status")).to_have_text("Completed")
+
+
+def test_the_list_shows_only_the_analysts_own_investigations(logged_in, live_server, analyst):
+    InvestigationFactory(owner=analyst, name="Mine")
+    InvestigationFactory(name="Someone else's")
+
+    logged_in.goto(f"{live_server.url}/investigations/")
+
+    expect(logged_in.locator("#investigations")).to_contain_text("Mine")
+    expect(logged_in.locator("#investigations")).not_to_contain_text("Someone else's")
