@@ -149,7 +149,11 @@ class SimulatedSite:
         text = f"Profile of {username}: posts, followers and more."
         if detect.found_text:
             text += " " + detect.found_text[0]
-        return SimReply(200, _html(f"{username} on {site.name}", text))
+        # A site whose "missing" sign is a piece of ordinary markup gets a page without it.
+        for page in (_html(f"{username} on {site.name}", text), text.encode()):
+            if not any(marker.encode() in page for marker in detect.missing_text):
+                return SimReply(200, page)
+        return SimReply(200, b"")
 
     @staticmethod
     def _local(target: str, origin: str) -> str:

@@ -86,6 +86,8 @@ CATEGORY_TAGS_FALLBACK = {
     "uid": ["links"],
 }
 _PROTECTION_WALLS = {"login"}
+# Sherlock counts a rate-limit page as "missing"; here it is a refusal, hence "unknown".
+_REFUSAL = re.compile(r"\b429\b|too many requests|rate.?limit", re.IGNORECASE)
 
 
 def slug(name: str) -> str:
@@ -136,16 +138,21 @@ def _detection(name: str, data: dict[str, Any]) -> dict[str, Any]:
         if texts[0] in JSON_SIGNS:
             field, value = JSON_SIGNS[texts[0]]
             return {"method": DetectMethod.JSON.value, "field": field, "missing": [value]}
-        return {"method": DetectMethod.TEXT.value, "missing_text": texts}
+        missing = [t for t in texts if not _REFUSAL.search(t)] or texts
+        return {"method": DetectMethod.TEXT.value, "missing_text": missing}
     raise ValueError(f"{name}: unknown errorType {kind!r}")
 
 
 def _unknown_texts(data: dict[str, Any], entry: dict | None, detect: dict) -> dict[str, str]:
     texts = {str(k): str(v) for k, v in ((entry or {}).get("errors") or {}).items()}
+    signs = data.get("errorMsg") or []
+    signs = [signs] if isinstance(signs, str) else signs
     if detect["method"] == DetectMethod.JSON.value:
         # The other signs Sherlock lists beside a JSON one are refusals, not absences.
-        others = data["errorMsg"][1:] if isinstance(data["errorMsg"], list) else []
-        texts.update({text: "the site refused the check (rate limit)" for text in others})
+        texts.update({text: "the site refused the check (rate limit)" for text in signs[1:]})
+    elif detect["method"] == DetectMethod.TEXT.value:
+        refusals = [t for t in signs if t not in detect["missing_text"]]
+        texts.update({text: "the site refused the check (rate limit)" for text in refusals})
     return texts
 
 
