@@ -172,8 +172,12 @@ class SiteSimulation:
         async def close() -> None:
             for server in self._servers:
                 server.close()
-            for server in self._servers:
-                await server.wait_closed()
+            # Connections still open (a slow answer) end here, not with the loop.
+            current = asyncio.current_task()
+            pending = [t for t in asyncio.all_tasks() if t is not current]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
         if self._thread is not None:
             asyncio.run_coroutine_threadsafe(close(), loop).result(10)
@@ -206,7 +210,7 @@ class SiteSimulation:
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
         finally:
-            writer.close()
+            writer.transport.abort()
 
     @staticmethod
     async def _read_request(reader) -> SiteRequest | None:

@@ -9,10 +9,11 @@ from investigations.tasking import JobContext
 
 from ...clients.bluesky import BlueskyClient
 from ...http import HttpClient
-from .graph import ACCOUNT, Post, web_link, write_post
+from .graph import ACCOUNT, Post, web_link, write_post_pages
 from .text import urls_in_text
 
 SOURCE = "bluesky"
+PLATFORM = "bluesky"
 _PROFILE_FIELDS = (
     "did",
     "handle",
@@ -82,7 +83,7 @@ def feed_item_to_post(item: dict[str, Any]) -> Post | None:
     langs = record.get("langs") if isinstance(record.get("langs"), list) else []
     reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
     return Post(
-        platform="bluesky",
+        platform=PLATFORM,
         key=view["uri"],
         url=web_address(view["uri"], str(author.get("handle") or "")),
         posted_at=str(record.get("createdAt") or view.get("indexedAt") or ""),
@@ -120,7 +121,7 @@ def scrape_profile(ctx: JobContext, handle: str) -> dict[str, Any]:
         account_key(data["did"]),
         name=f"@{data['handle']}",
         attributes={
-            "platform": "bluesky",
+            "platform": PLATFORM,
             "bio": description,
             "labels": [
                 str(label.get("val"))
@@ -138,16 +139,7 @@ def scrape_profile(ctx: JobContext, handle: str) -> dict[str, Any]:
     posts = reposts = 0
     with ctx.step("author feed"):
         pages, complete = client.author_feed(data["did"])
-        for page in pages:
-            page_evidence = writer.record(page.response)
-            for item in page.items:
-                post = feed_item_to_post(item)
-                if post is None:
-                    reposts += 1
-                    continue
-                write_post(writer, account, post, page_evidence, "bluesky")
-                posts += 1
-            ctx.progress(min(95, 30 + 13 * len(pages)))
+        posts, reposts = write_post_pages(ctx, writer, account, pages, feed_item_to_post, PLATFORM)
         if not complete:
             ctx.note(f"author feed: stopped after {len(pages)} pages (BLUESKY_MAX_PAGES)")
     return {

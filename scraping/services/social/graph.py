@@ -1,12 +1,16 @@
 """How social findings enter the graph: the kinds and relationship names, stated once,
 and the writing of posts with their links, shared by Mastodon and Bluesky."""
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from investigations.models import Entity, Evidence
 from investigations.services.graph import GraphWriter
+from investigations.tasking import JobContext
+
+from ...http import HttpResponse
 
 # Entity kinds
 USERNAME = "username"
@@ -91,3 +95,32 @@ def write_post(
     for href in post.links:
         web_link(writer, entity, href, evidence)
     return entity
+
+
+class PostPage(Protocol):
+    items: list[dict[str, Any]]
+    response: HttpResponse
+
+
+def write_post_pages(
+    ctx: JobContext,
+    writer: GraphWriter,
+    account: Entity,
+    pages: Iterable[PostPage],
+    to_post: Callable[[dict[str, Any]], Post | None],
+    platform: str,
+) -> tuple[int, int]:
+    """Every post of the pages, each page kept as the evidence of its posts; returns how
+    many were written and how many were left out (boosts, reposts)."""
+    written = skipped = 0
+    for number, page in enumerate(pages, start=1):
+        evidence = writer.record(page.response)
+        for item in page.items:
+            post = to_post(item)
+            if post is None:
+                skipped += 1
+                continue
+            write_post(writer, account, post, evidence, platform)
+            written += 1
+        ctx.progress(min(95, 30 + 13 * number))
+    return written, skipped

@@ -9,10 +9,11 @@ from investigations.tasking import JobContext
 
 from ...clients.mastodon import MastodonClient
 from ...http import HttpClient
-from .graph import ACCOUNT, Post, web_link, write_post
+from .graph import ACCOUNT, Post, web_link, write_post_pages
 from .text import html_to_text
 
 SOURCE = "mastodon"
+PLATFORM = "mastodon"
 _PROFILE_FIELDS = (
     "id",
     "username",
@@ -70,7 +71,7 @@ def _profile_attributes(data: dict[str, Any], domain: str, api_host: str) -> dic
                 }
             )
     return {
-        "platform": "mastodon",
+        "platform": PLATFORM,
         "instance": domain,
         "api_host": api_host,
         "bio": bio,
@@ -118,7 +119,7 @@ def status_to_post(status: dict[str, Any], home_domain: str) -> Post | None:
     if isinstance(card, dict) and isinstance(card.get("url"), str) and card["url"] not in hrefs:
         hrefs.append(card["url"])
     return Post(
-        platform="mastodon",
+        platform=PLATFORM,
         key=str(status.get("uri") or status.get("url") or status.get("id")),
         url=str(status.get("url") or ""),
         posted_at=str(status.get("created_at") or ""),
@@ -162,16 +163,9 @@ def scrape_profile(ctx: JobContext, handle: str) -> dict[str, Any]:
     posts = boosts = 0
     with ctx.step("statuses"):
         pages, complete = client.statuses(resolution.api_host, str(data["id"]))
-        for page in pages:
-            page_evidence = writer.record(page.response)
-            for status in page.items:
-                post = status_to_post(status, domain)
-                if post is None:
-                    boosts += 1
-                    continue
-                write_post(writer, account, post, page_evidence, "mastodon")
-                posts += 1
-            ctx.progress(min(95, 30 + 13 * len(pages)))
+        posts, boosts = write_post_pages(
+            ctx, writer, account, pages, lambda s: status_to_post(s, domain), PLATFORM
+        )
         if not complete:
             ctx.note(f"statuses: stopped after {len(pages)} pages (MASTODON_MAX_PAGES)")
     return {
