@@ -81,6 +81,7 @@ class SiteSimulation:
         slow_seconds: float = 30.0,
         host: str = "127.0.0.1",
         keep_log: bool = True,
+        ports: dict[str, int] | None = None,
     ):
         self.truth = truth or Truth()
         self.per_site_ports = per_site_ports
@@ -96,6 +97,7 @@ class SiteSimulation:
             for hostname in sim.site.hosts:
                 self._by_host.setdefault(hostname.removeprefix("www."), []).append(sim)
         self.ports: dict[str, int] = {}
+        self._wanted_ports = dict(ports or {})  # site id (or "*") -> port; 0 = any free
         self._servers: list[asyncio.AbstractServer] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -136,7 +138,8 @@ class SiteSimulation:
         async def handle(reader, writer):
             await self._connection(key, reader, writer)
 
-        server = await asyncio.start_server(handle, self.host, 0, backlog=1024)
+        port = self._wanted_ports.get(key, 0)
+        server = await asyncio.start_server(handle, self.host, port, backlog=1024)
         self._servers.append(server)
         self.ports[key] = server.sockets[0].getsockname()[1]
 
