@@ -56,6 +56,18 @@ def scrape_github_investigation_task(self, investigation_id: int) -> dict:
     return {"state": "launched", "collection_tasks": count}
 
 
+@shared_task(
+    bind=True, acks_late=True, reject_on_worker_lost=True, soft_time_limit=300, time_limit=600
+)
+def scrape_social_media_investigation_task(self, investigation_id: int) -> dict:
+    """Collect the investigation's social targets only (usernames, Mastodon, Bluesky),
+    then set its status."""
+    if not pipeline.claim_for_run(investigation_id):
+        return {"state": "skipped"}
+    count = pipeline.launch(investigation_id, family="social", analyse=False)
+    return {"state": "launched", "collection_tasks": count}
+
+
 @shared_task(bind=True, acks_late=True, soft_time_limit=120, time_limit=300)
 def update_investigation_status_task(self, investigation_id: int) -> str:
     """Set the end status from the targets' outcomes; safe to run any number of times."""

@@ -3,17 +3,28 @@ product at them."""
 
 from typing import Any
 
+from .bluesky.server import BlueskyReplay
 from .github.server import GitHubReplay
+from .mastodon.server import MastodonReplay
+from .sites.world import SITE_TIMEOUT, demo_simulation
 
 
 class ReplayWorld:
     def __init__(self, host: str = "127.0.0.1"):
         self.github = GitHubReplay(host)
-        self.servers = [self.github]
+        self.mastodon = MastodonReplay(host)
+        self.bluesky = BlueskyReplay(host)
+        self.sites = demo_simulation()
+        self.servers = [self.github, self.mastodon, self.bluesky, self.sites]
 
     def env(self) -> dict[str, str]:
         return {
             "GITHUB_API_URL": self.github.url,
+            "MASTODON_URL_OVERRIDE": self.mastodon.url,
+            "BLUESKY_API_URL": self.bluesky.url,
+            "SITE_URL_OVERRIDE": self.sites.url,
+            # The simulation's slow site answers after this; the demo need not wait longer.
+            "USERNAME_SITE_TIMEOUT": str(SITE_TIMEOUT),
             # The replay world lives on loopback, which the product refuses by default.
             "ALLOW_PRIVATE_ADDRESSES": "1",
         }

@@ -1,7 +1,10 @@
 """The registry of this app's collectors: which task collects which target kind."""
 
 from investigations.registry import Collector, register_collector
-from investigations.targets import TargetKind
+from investigations.targets import TargetKind, register_normaliser
+
+from .services.social import bluesky, mastodon, usernames
+from .social_targets import normalise_bluesky, normalise_mastodon, normalise_username
 
 GITHUB_COLLECTORS = {
     TargetKind.GITHUB: "scraping.tasks.scrape_github_user_task",
@@ -9,7 +12,22 @@ GITHUB_COLLECTORS = {
     TargetKind.GITHUB_REPO: "scraping.tasks.scrape_github_repository_task",
 }
 
+SOCIAL_FAMILY = "social"
+USERNAME_TASK = "scraping.tasks.scrape_username_task"
+PROFILE_TASK = "scraping.tasks.scrape_social_media_profile_task"
+# kind -> (source name, task, validation)
+SOCIAL_COLLECTORS = {
+    TargetKind.USERNAME: (usernames.SOURCE, USERNAME_TASK, normalise_username),
+    TargetKind.MASTODON: (mastodon.SOURCE, PROFILE_TASK, normalise_mastodon),
+    TargetKind.BLUESKY: (bluesky.SOURCE, PROFILE_TASK, normalise_bluesky),
+}
+
 
 def register_all() -> None:
     for kind, task_name in GITHUB_COLLECTORS.items():
         register_collector(kind, Collector(source="github", task_name=task_name, family="github"))
+    for kind, (source, task_name, normaliser) in SOCIAL_COLLECTORS.items():
+        register_normaliser(kind, normaliser)
+        register_collector(
+            kind, Collector(source=source, task_name=task_name, family=SOCIAL_FAMILY)
+        )

@@ -2,9 +2,12 @@
 
 from celery import shared_task
 
+from investigations.models import Target
+from investigations.targets import TargetKind
 from investigations.tasking import JobTask, run_target_job
 
 from .services import github
+from .services.social import bluesky, mastodon, usernames
 
 
 @shared_task(bind=True, base=JobTask)
@@ -20,3 +23,29 @@ def scrape_github_organization_task(self, target_id: int) -> dict:
 @shared_task(bind=True, base=JobTask)
 def scrape_github_repository_task(self, target_id: int) -> dict:
     return run_target_job(self, target_id, source=github.SOURCE, work=github.scrape_repository)
+
+
+# A username run is bounded by USERNAME_RUN_TIMEOUT (120 s by default) plus the writing
+# of one evidence row per site; a profile reads a few pages. Both stay well under these.
+@shared_task(bind=True, base=JobTask, soft_time_limit=600, time_limit=900)
+def scrape_username_task(self, target_id: int) -> dict:
+    """Check a username on every site of the manifest (username enumeration)."""
+    return run_target_job(
+        self, target_id, source=usernames.SOURCE, work=usernames.enumerate_username
+    )
+
+
+PROFILE_COLLECTORS = {
+    TargetKind.MASTODON: (mastodon.SOURCE, mastodon.scrape_profile),
+    TargetKind.BLUESKY: (bluesky.SOURCE, bluesky.scrape_profile),
+}
+
+
+@shared_task(bind=True, base=JobTask, soft_time_limit=300, time_limit=600)
+def scrape_social_media_profile_task(self, target_id: int) -> dict:
+    """Collect one profile on one platform (a mastodon: or bluesky: target)."""
+    kind = Target.objects.filter(pk=target_id).values_list("kind", flat=True).first()
+    if kind not in PROFILE_COLLECTORS:
+        return {"state": "skipped", "error": f"no profile collector for kind {kind!r}"}
+    source, work = PROFILE_COLLECTORS[TargetKind(kind)]
+    return run_target_job(self, target_id, source=source, work=work)

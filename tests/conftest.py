@@ -75,3 +75,22 @@ def make_target(db):
         return TargetFactory(kind=kind, value=value, **kwargs)
 
     return make
+
+
+@pytest.fixture
+def mastodon_replay(settings):
+    """Every Mastodon instance answered by one replay server."""
+    from replay.mastodon.server import MastodonReplay
+
+    with MastodonReplay() as server:
+        settings.MASTODON_URL_OVERRIDE = server.url
+        yield server
+
+
+@pytest.fixture
+def bluesky_replay(settings):
+    from replay.bluesky.server import BlueskyReplay
+
+    with BlueskyReplay() as server:
+        settings.BLUESKY_API_URL = server.url
+        yield server

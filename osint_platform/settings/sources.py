@@ -32,3 +32,27 @@ HTTP_CONNECT_TIMEOUT = env_float("HTTP_CONNECT_TIMEOUT", 10.0)
 HTTP_READ_TIMEOUT = env_float("HTTP_READ_TIMEOUT", 30.0)
 # The largest answer body read from any source; a larger one is cut off and flagged.
 HTTP_MAX_BODY_BYTES = env_int("HTTP_MAX_BODY_BYTES", 10 * 1024 * 1024)
+
+# Username enumeration across the site manifest (scraping/data/sites.json).
+# Checks in flight at once per worker; each holds at most one connection.
+USERNAME_CONCURRENCY = env_int("USERNAME_CONCURRENCY", 200)
+# One site's check, redirects and body included, ends within this many seconds ("unknown").
+USERNAME_SITE_TIMEOUT = env_float("USERNAME_SITE_TIMEOUT", 10.0)
+# The whole run for one username ends within this bound; checks still open then are
+# "unknown" with the reason. See scraping/usernames/checker.py for how it is reached.
+USERNAME_RUN_TIMEOUT = env_float("USERNAME_RUN_TIMEOUT", 120.0)
+# The most of one profile page read; detection strings sit near the top of real pages.
+USERNAME_MAX_BODY_BYTES = env_int("USERNAME_MAX_BODY_BYTES", 1024 * 1024)
+# Another manifest in the same format, and a restriction to some site ids or tags.
+USERNAME_SITES_FILE = env_optional("USERNAME_SITES_FILE")
+USERNAME_SITES = env_list("USERNAME_SITES", [])
+USERNAME_SITE_TAGS = env_list("USERNAME_SITE_TAGS", [])
+USERNAME_INCLUDE_NSFW = env_bool("USERNAME_INCLUDE_NSFW", True)
+# A site found answering "found" for a random name stays marked that long.
+USERNAME_CONTROL_CACHE_SECONDS = env_int("USERNAME_CONTROL_CACHE_SECONDS", 6 * 3600)
+
+# Mastodon and Bluesky: pages of recent posts read per profile, and their size.
+MASTODON_MAX_PAGES = env_int("MASTODON_MAX_PAGES", 5)
+MASTODON_PAGE_SIZE = env_int("MASTODON_PAGE_SIZE", 40)
+BLUESKY_MAX_PAGES = env_int("BLUESKY_MAX_PAGES", 5)
+BLUESKY_PAGE_SIZE = env_int("BLUESKY_PAGE_SIZE", 100)

@@ -1,0 +1,315 @@
+"""Checking one username on every site of the manifest at once.
+
+How a run is bounded:
+- at most ``concurrency`` checks are in flight (a semaphore), over a connection pool of
+  the same size;
+- each check, redirects and body included, ends within ``site_timeout`` ("unknown:
+  timeout" otherwise);
+- the whole run ends within ``run_timeout``: checks still open then are cancelled and
+  reported "unknown: run deadline". Without that cap a run takes at most about
+  ``site_timeout`` x ceil(checks / concurrency), checks being one per valid site plus
+  one control check per site that said "found".
+
+Accuracy guards: a name the site's rules refuse is not requested; a site that says
+"found" is asked again, at once, for a random improbable name (the control check), and
+if it "finds" that one too its answer is "unknown"; firewall, captcha, login-wall and
+rate-limit answers are "unknown" with the reason (see detection.py).
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Protocol
+from urllib.parse import urljoin
+
+import aiohttp
+
+from .detection import (
+    CheckState,
+    Reason,
+    Verdict,
+    judge,
+    judge_redirect,
+    not_found,
+    unknown,
+)
+from .manifest import DetectMethod, Site
+from .rules import control_name, is_valid_for
+from .transport import SiteTransport
+
+logger = logging.getLogger(__name__)
+
+MAX_REDIRECTS = 5
+# A status test needs no more than the start of a page (for firewall markers and the
+# evidence kept); text and JSON tests read up to the transport's limit.
+_STATUS_READ_LIMIT = 64 * 1024
+
+
+class ControlMemory(Protocol):
+    """Remembers, per site, whether it answered "found" for a random name."""
+
+    def get(self, site_id: str) -> bool | None: ...
+
+    def set(self, site_id: str, answers_any_name: bool) -> None: ...
+
+
+class InMemoryControlMemory:
+    def __init__(self) -> None:
+        self._known: dict[str, bool] = {}
+
+    def get(self, site_id: str) -> bool | None:
+        return self._known.get(site_id)
+
+    def set(self, site_id: str, answers_any_name: bool) -> None:
+        self._known[site_id] = answers_any_name
+
+
+@dataclass
+class CheckResult:
+    """One site's answer about one name, with what is needed to keep it as evidence."""
+
+    site: Site
+    username: str
+    state: CheckState
+    reason: Reason
+    detail: str
+    url: str  # the profile's address
+    request_url: str  # the address asked (the first of any redirects)
+    method: str = "GET"
+    status: int | None = None
+    final_url: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    truncated: bool = False
+    elapsed: float = 0.0
+    checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    requested: bool = True
+    control: str = ""  # what the control check said, when one ran
+    control_result: "CheckResult | None" = None
+
+    def summary(self) -> dict:
+        row = {
+            "site": self.site.id,
+            "name": self.site.name,
+            "state": self.state.value,
+            "reason": self.reason.value,
+            "detail": self.detail,
+            "url": self.url,
+            "status": self.status,
+            "seconds": round(self.elapsed, 3),
+        }
+        if self.control:
+            row["control"] = self.control
+        return row
+
+
+class UsernameChecker:
+    def __init__(
+        self,
+        transport: SiteTransport,
+        *,
+        site_timeout: float,
+        run_timeout: float,
+        control_checks: bool = True,
+        control_memory: ControlMemory | None = None,
+        on_result: Callable[[CheckResult], None] | None = None,
+    ):
+        self.transport = transport
+        self.site_timeout = site_timeout
+        self.run_timeout = run_timeout
+        self.control_checks = control_checks
+        self.control_memory = control_memory or InMemoryControlMemory()
+        self.on_result = on_result
+        self._main: asyncio.Task | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- entry points ---------------------------------------------------------------------
+
+    def check(self, username: str, sites: list[Site]) -> list[CheckResult]:
+        """Check every site; results come back in the order of ``sites``."""
+        return asyncio.run(self.check_async(username, sites))
+
+    def stop(self) -> None:
+        """Cancel a run from another thread; open checks become "unknown"."""
+        if self._loop is not None and self._main is not None:
+            self._loop.call_soon_threadsafe(self._main.cancel)
+
+    async def check_async(self, username: str, sites: list[Site]) -> list[CheckResult]:
+        self._loop = asyncio.get_running_loop()
+        self._main = asyncio.current_task()
+        results: dict[str, CheckResult] = {}
+        to_ask = []
+        for site in sites:
+            if is_valid_for(site, username):
+                to_ask.append(site)
+            else:
+                results[site.id] = self._skipped(site, username)
+                self._report(results[site.id])
+
+        semaphore = asyncio.Semaphore(self.transport.concurrency)
+        async with self.transport.opened():
+            tasks = {
+                asyncio.create_task(self._check_site(semaphore, site, username)): site
+                for site in to_ask
+            }
+            cancelled = False
+            if tasks:
+                try:
+                    await asyncio.wait(tasks, timeout=self.run_timeout)
+                except asyncio.CancelledError:
+                    cancelled = True
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+        for task, site in tasks.items():
+            results[site.id] = self._outcome(task, site, username, cancelled)
+        return [results[site.id] for site in sites]
+
+    # -- one site ---------------------------------------------------------------------------
+
+    def _report(self, result: CheckResult) -> None:
+        if self.on_result is not None:
+            self.on_result(result)
+
+    def _outcome(
+        self, task: asyncio.Task, site: Site, username: str, cancelled: bool
+    ) -> CheckResult:
+        if not task.cancelled() and task.exception() is None:
+            return task.result()
+        if task.cancelled():
+            reason = "the run was stopped" if cancelled else "the run's time limit was reached"
+            verdict = unknown(Reason.RUN_DEADLINE, f"not answered: {reason}")
+        else:
+            error = task.exception()
+            logger.error(
+                "Username check failed on an unexpected error: %r",
+                error,
+                extra={"source": site.id},
+            )
+            verdict = unknown(Reason.CONNECTION_ERROR, f"check failed: {type(error).__name__}")
+        result = self._result(site, username, verdict, site.probe_url(username), site.method)
+        self._report(result)
+        return result
+
+    async def _check_site(
+        self, semaphore: asyncio.Semaphore, site: Site, username: str
+    ) -> CheckResult:
+        async with semaphore:
+            result = await self._probe(site, username)
+        if result.state == CheckState.FOUND and self.control_checks:
+            result = await self._control(semaphore, site, result)
+        self._report(result)
+        return result
+
+    async def _control(
+        self, semaphore: asyncio.Semaphore, site: Site, result: CheckResult
+    ) -> CheckResult:
+        remembered = self.control_memory.get(site.id)
+        if remembered is not None:
+            if remembered:
+                return self._answers_any_name(result, "remembered from an earlier control")
+            return replace(result, control="passed earlier")
+        name = control_name(site)
+        if name is None:
+            return replace(result, control="not possible: the site's rules admit no random name")
+        async with semaphore:
+            control = await self._probe(site, name)
+        if control.state == CheckState.FOUND:
+            self.control_memory.set(site.id, True)
+            return self._answers_any_name(
+                replace(result, control_result=control), f"a random name ({name}) was found too"
+            )
+        if control.state == CheckState.NOT_FOUND:
+            self.control_memory.set(site.id, False)
+            return replace(result, control=f"passed: {name} not found", control_result=control)
+        return replace(result, control=f"inconclusive: {control.detail}", control_result=control)
+
+    @staticmethod
+    def _answers_any_name(result: CheckResult, why: str) -> CheckResult:
+        return replace(
+            result,
+            state=CheckState.UNKNOWN,
+            reason=Reason.ANSWERS_ANY_NAME,
+            detail=f"the site says 'found' for any name: {why}",
+            control=f"failed: {why}",
+        )
+
+    async def _probe(self, site: Site, username: str) -> CheckResult:
+        started = time.monotonic()
+        url = site.probe_url(username)
+        method = site.method
+        payload = site.probe_payload(username) if site.payload is not None else None
+        profile = site.profile_url(username)
+        read_limit = _STATUS_READ_LIMIT if site.detect.method == DetectMethod.STATUS else None
+        result = self._result(site, username, unknown(Reason.TIMEOUT, ""), url, method)
+        try:
+            async with asyncio.timeout(self.site_timeout):
+                for _ in range(MAX_REDIRECTS + 1):
+                    answer = await self.transport.fetch(
+                        method, url, headers=site.headers, payload=payload, read_limit=read_limit
+                    )
+                    result = replace(
+                        result,
+                        status=answer.status,
+                        final_url=url,
+                        headers=answer.headers,
+                        body=answer.body,
+                        truncated=answer.truncated,
+                    )
+                    location = answer.headers.get("location")
+                    if not (300 <= answer.status < 400 and location):
+                        return self._finish(
+                            result, judge(site, answer.status, answer.headers, answer.body), started
+                        )
+                    target = urljoin(url, location)
+                    verdict = judge_redirect(site, answer.status, profile, target, username)
+                    if verdict is not None:
+                        return self._finish(replace(result, final_url=target), verdict, started)
+                    url = target
+                    if answer.status in (301, 302, 303) and method == "POST":
+                        method, payload = "GET", None
+                verdict = unknown(Reason.TOO_MANY_REDIRECTS, f"more than {MAX_REDIRECTS} redirects")
+                return self._finish(result, verdict, started)
+        except TimeoutError:
+            verdict = unknown(Reason.TIMEOUT, f"no full answer within {self.site_timeout:g} s")
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            verdict = unknown(
+                Reason.CONNECTION_ERROR, f"could not reach the site: {type(exc).__name__}"
+            )
+        return self._finish(result, verdict, started)
+
+    @staticmethod
+    def _finish(result: CheckResult, verdict: Verdict, started: float) -> CheckResult:
+        return replace(
+            result,
+            state=verdict.state,
+            reason=verdict.reason,
+            detail=verdict.detail,
+            elapsed=time.monotonic() - started,
+            checked_at=datetime.now(UTC),
+        )
+
+    @staticmethod
+    def _result(
+        site: Site, username: str, verdict: Verdict, request_url: str, method: str
+    ) -> CheckResult:
+        return CheckResult(
+            site=site,
+            username=username,
+            state=verdict.state,
+            reason=verdict.reason,
+            detail=verdict.detail,
+            url=site.profile_url(username),
+            request_url=request_url,
+            method=method,
+        )
+
+    def _skipped(self, site: Site, username: str) -> CheckResult:
+        verdict = not_found(
+            Reason.INVALID_USERNAME, "not asked: the site's rules do not allow this name"
+        )
+        result = self._result(site, username, verdict, site.probe_url(username), site.method)
+        return replace(result, requested=False)

@@ -1,0 +1,54 @@
+import pytest
+
+from replay.sites.server import SiteSimulation, Truth
+from scraping.usernames.checker import UsernameChecker
+from scraping.usernames.manifest import site_from_dict
+from scraping.usernames.transport import SiteTransport
+
+
+def make_site(site_id: str, detect: dict, **extra):
+    data = {
+        "name": site_id.title(),
+        "home": f"https://{site_id}.example/",
+        "profile": f"https://{site_id}.example/u/{{username}}",
+        "detect": detect,
+        "tags": ["social"],
+        "claimed": "someone",
+        **extra,
+    }
+    return site_from_dict(site_id, data)
+
+
+@pytest.fixture
+def simulate():
+    """Start a one-port site simulation for some sites, where ``present`` names exist."""
+    started = []
+
+    def start(sites, present=(), **options):
+        truth = Truth()
+        for name in present:
+            truth.add(name)
+        simulation = SiteSimulation(sites, truth=truth, **options).start()
+        started.append(simulation)
+        return simulation
+
+    yield start
+    for simulation in started:
+        simulation.stop()
+
+
+@pytest.fixture
+def checker_for():
+    def make(simulation, *, concurrency=50, site_timeout=2.0, run_timeout=30.0, **options):
+        transport = SiteTransport(
+            user_agent="osint-test/1.0",
+            concurrency=concurrency,
+            max_body_bytes=1024 * 1024,
+            url_override=simulation.url,
+            proxy=options.pop("proxy", None),
+        )
+        return UsernameChecker(
+            transport, site_timeout=site_timeout, run_timeout=run_timeout, **options
+        )
+
+    return make
