@@ -20,6 +20,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
@@ -129,8 +130,18 @@ class UsernameChecker:
     # -- entry points ---------------------------------------------------------------------
 
     def check(self, username: str, sites: list[Site]) -> list[CheckResult]:
-        """Check every site; results come back in the order of ``sites``."""
-        return asyncio.run(self.check_async(username, sites))
+        """Check every site; results come back in the order of ``sites``.
+
+        Runs its own event loop; called where a loop already runs in this thread (an
+        async caller, or a library that keeps one), it runs that loop on a thread of its
+        own instead of failing.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.check_async(username, sites))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="username-check") as pool:
+            return pool.submit(asyncio.run, self.check_async(username, sites)).result()
 
     def stop(self) -> None:
         """Cancel a run from another thread; open checks become "unknown"."""

@@ -256,3 +256,15 @@ def test_requests_go_through_the_http_outbound_proxy(simulate, checker_for):
     assert result.state == CheckState.NOT_FOUND
     assert seen == [(simulation.url.removeprefix("http://"), "/u/alice")]
     assert simulation.requests_for("statusy") == []
+
+
+def test_checks_run_when_the_caller_already_has_an_event_loop_running(simulate, checker_for):
+    simulation = simulate([STATUS], present=["alice"])
+    checker = checker_for(simulation)
+
+    async def caller():
+        return checker.check("alice", [STATUS])
+
+    results = asyncio.run(caller())
+
+    assert [r.state for r in results] == [CheckState.FOUND]
