@@ -7,6 +7,9 @@ class MaintenanceConfig(AppConfig):
     verbose_name = "Maintenance"
 
     def ready(self) -> None:
+        # Register this app's tasks in every process (web, commands, tests), not only in
+        # workers, so that signatures by name resolve and eager mode works.
+        from . import tasks  # noqa: F401
         from .schedules import ensure_default_schedules
 
         post_migrate.connect(ensure_default_schedules, sender=self)

@@ -6,6 +6,8 @@ class ScrapingConfig(AppConfig):
     verbose_name = "Scraping"
 
     def ready(self) -> None:
-        from . import sources
+        # Register this app's tasks in every process (web, commands, tests), not only in
+        # workers, so that signatures by name resolve and eager mode works.
+        from . import sources, tasks  # noqa: F401
 
         sources.register_all()

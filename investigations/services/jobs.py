@@ -102,6 +102,10 @@ def record_progress(job_id: int, progress: int) -> None:
     )
 
 
+def record_heartbeat(job_id: int) -> None:
+    Job.objects.filter(pk=job_id).update(heartbeat_at=timezone.now())
+
+
 def mark_retrying(job_id: int, error: str) -> None:
     Job.objects.filter(pk=job_id).update(
         state=JobState.RETRYING, error=error[:4000], heartbeat_at=timezone.now()
