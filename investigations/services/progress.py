@@ -51,9 +51,21 @@ def refresh_target_status(target_id: int) -> Target:
     errors = [f"{job.name}: {job.error}" for job in failures] + failed_steps
     target.error = "\n".join(errors)[:4000]
     notes = [f"{job.name}: {note}" for job in jobs for note in job.result.get("notes", [])]
-    target.summary = {**target.summary, "notes": notes}
+    target.summary = {**target.summary, "notes": notes, "cache": _cache_summary(jobs)}
     target.save(update_fields=["status", "error", "summary", "updated_at"])
     return target
+
+
+def _cache_summary(jobs: list[Job]) -> dict | None:
+    """Cached source answers the target's jobs used, and the oldest one's fetch time."""
+    used = [job.result["cache"] for job in jobs if job.result.get("cache")]
+    if not used:
+        return None
+    return {
+        "answers": sum(c["answers"] for c in used),
+        "fetched_at": min(c["fetched_at"] for c in used),
+        "sources": sorted(job.name for job in jobs if job.result.get("cache")),
+    }
 
 
 def compute_progress(investigation_id: int) -> int:
