@@ -48,6 +48,9 @@ class ReplayServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out as separate writes; with Nagle's algorithm on, the
+            # body then waits for the client's delayed ACK (about 40 ms a request).
+            disable_nagle_algorithm = True
 
             def _serve(self) -> None:
                 request = Request(self)
