@@ -147,6 +147,8 @@ def collection_progressed(investigation_id: int) -> dict[str, Any]:
     each job end, the launch and the progress monitor call it."""
     if _dispatching.get():
         return {"state": "nested"}
+    if _nothing_to_do_yet(investigation_id):
+        return {"state": "collecting", "sent": 0}
     token = _dispatching.set(True)
     try:
         sent = 0
@@ -162,6 +164,22 @@ def collection_progressed(investigation_id: int) -> dict[str, Any]:
                 return {"state": "collecting", "sent": sent}
     finally:
         _dispatching.reset(token)
+
+
+def _nothing_to_do_yet(investigation_id: int) -> bool:
+    """True when, without taking the lock, it is clear this call can neither send a batch
+    nor see the end: other jobs are still out and there is no room (or nothing left) to
+    send. Each job commits its own end before calling, so of the last jobs to end, the
+    one that counts last sees none out and goes on to the locked check."""
+    active = Job.objects.filter(
+        investigation_id=investigation_id, phase=JobPhase.SCRAPING, state__in=ACTIVE_JOB_STATES
+    )
+    in_flight = active.exclude(celery_task_id="").count()
+    if not in_flight:
+        return False
+    room = settings.OSINT_DISPATCH_WINDOW - in_flight
+    batch = min(settings.OSINT_DISPATCH_BATCH, settings.OSINT_DISPATCH_WINDOW)
+    return room < batch or not active.filter(celery_task_id="").exists()
 
 
 def _claim_next_batch(investigation_id: int) -> tuple[list[tuple], bool, bool]:

@@ -88,10 +88,12 @@ def compute_progress(investigation_id: int) -> int:
 def refresh_after_job(investigation_id: int, target_id: int | None) -> None:
     if target_id is not None:
         refresh_target_status(target_id)
-    progress = compute_progress(investigation_id)
-    Investigation.objects.filter(pk=investigation_id, status=InvestigationStatus.RUNNING).update(
-        progress=min(progress, 99), updated_at=timezone.now()
-    )
+    progress = min(compute_progress(investigation_id), 99)
+    # Written only when the percentage moves: with thousands of jobs, writing the same
+    # row after each of them made every worker queue on its lock.
+    Investigation.objects.filter(pk=investigation_id, status=InvestigationStatus.RUNNING).exclude(
+        progress=progress
+    ).update(progress=progress, updated_at=timezone.now())
 
 
 def _final_status(investigation: Investigation) -> tuple[str, list[str]]:
