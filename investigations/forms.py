@@ -1,6 +1,8 @@
 from django import forms
 
 from .models import AnalysisMode
+from .services.bulk import read_target_file
+from .services.investigations import InvestigationError
 from .targets import parse_targets
 
 MAX_TARGETS_PER_FORM = 1000
@@ -17,13 +19,42 @@ class InvestigationForm(forms.Form):
             }
         ),
         help_text="One target a line, written kind:value.",
+        required=False,
+    )
+    targets_file = forms.FileField(
+        label="Or a file of targets",
+        required=False,
+        help_text="A text file (one target a line) or a CSV file with a 'target' column, for "
+        "lists of hundreds or thousands. Lines that are not valid targets are reported on the "
+        "investigation; the others are collected.",
     )
     mode = forms.ChoiceField(choices=AnalysisMode.choices, initial=AnalysisMode.QUICK)
+    fresh = forms.BooleanField(
+        label="Force fresh data",
+        required=False,
+        help_text="Ask every source again instead of using answers cached by an earlier "
+        "investigation.",
+    )
+
+    def clean_targets_file(self) -> list[str]:
+        upload = self.cleaned_data.get("targets_file")
+        if not upload:
+            return []
+        try:
+            return read_target_file(upload.read(), upload.name or "")
+        except InvestigationError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not cleaned.get("targets") and not cleaned.get("targets_file"):
+            self.add_error("targets", "Give at least one target, or a file of targets.")
+        return cleaned
 
     def clean_targets(self) -> list[str]:
         lines = [line.strip() for line in self.cleaned_data["targets"].splitlines() if line.strip()]
         if not lines:
-            raise forms.ValidationError("Give at least one target.")
+            return []
         if len(lines) > MAX_TARGETS_PER_FORM:
             raise forms.ValidationError(f"At most {MAX_TARGETS_PER_FORM} targets a form.")
         _, errors = parse_targets(lines)

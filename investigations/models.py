@@ -160,6 +160,7 @@ class Relationship(models.Model):
 class EvidenceOutcome(models.TextChoices):
     OK = "ok", "OK"
     NOT_MODIFIED = "not_modified", "Not modified (cached copy used)"
+    CACHED = "cached", "Cached answer reused (no request made)"
     NOT_FOUND = "not_found", "Not found"
     EMPTY = "empty", "Empty"
     PENDING = "pending", "Pending upstream"

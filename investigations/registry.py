@@ -5,7 +5,9 @@ app never imports them: the pipeline looks up a target's collectors here and que
 their tasks by registered name.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -32,3 +34,20 @@ def collectors_for(kind: str, family: str | None = None) -> list[Collector]:
 
 def supported_kinds() -> list[str]:
     return sorted(kind for kind, collectors in _collectors.items() if collectors)
+
+
+# Reports the live state of platforms (paused, and until when) for pages, without this
+# app importing the scraping app: scraping registers the reader at start-up.
+_platform_reader: Callable[[list[str]], list[dict[str, Any]]] | None = None
+
+
+def register_platform_reader(reader: Callable[[list[str]], list[dict[str, Any]]]) -> None:
+    global _platform_reader
+    _platform_reader = reader
+
+
+def platform_states(platforms: list[str]) -> list[dict[str, Any]]:
+    """Each named platform's state: ``{"platform", "paused_until", "reason", "in_flight"}``."""
+    if _platform_reader is None or not platforms:
+        return []
+    return _platform_reader(platforms)

@@ -4,7 +4,8 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 
-from .models import Entity, Investigation, Job, Relationship, Target
+from . import registry
+from .models import Entity, Investigation, Job, JobPhase, Relationship, Target
 
 
 def investigations_for(user) -> QuerySet[Investigation]:
@@ -74,6 +75,7 @@ def target_rows(investigation_id: int) -> list[dict[str, Any]]:
                 "status": target.status,
                 "error": target.error,
                 "notes": target.summary.get("notes", []),
+                "cache": target.summary.get("cache"),
                 "jobs": [
                     {
                         "source": job.name,
@@ -86,6 +88,25 @@ def target_rows(investigation_id: int) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def collection_state(investigation: Investigation) -> dict[str, Any]:
+    """Progress of collection (per source, per target, rate, time left) and the state of
+    the platforms it uses, paused ones first, for the detail page and the API."""
+    from .services.monitor import scraping_progress
+
+    sources = list(
+        Job.objects.filter(investigation=investigation, phase=JobPhase.SCRAPING)
+        .values_list("name", flat=True)
+        .distinct()
+    )
+    platforms = registry.platform_states(sources)
+    platforms.sort(key=lambda p: p.get("paused_until") is None)
+    return {
+        "progress": scraping_progress(investigation.pk) if sources else None,
+        "platforms": platforms,
+        "fresh": bool(investigation.options.get("fresh")),
+    }
 
 
 def step_rows(investigation_id: int) -> list[dict[str, Any]]:

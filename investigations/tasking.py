@@ -12,7 +12,9 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from celery import Task
@@ -20,11 +22,21 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from .errors import CollectionError, JobCancelled, NotFoundError, PermanentError, TransientError
-from .models import JobState
+from .models import Investigation, JobPhase, JobState
 from .services import jobs as job_service
 from .services import progress as progress_service
 
 logger = logging.getLogger(__name__)
+
+
+# Heartbeats are written at most this often per job (seconds).
+HEARTBEAT_EVERY = 10.0
+_current_job: ContextVar["JobContext | None"] = ContextVar("current_job", default=None)
+
+
+def current_job() -> "JobContext | None":
+    """The job this code runs in, if any: lets shared layers (HTTP) report to it."""
+    return _current_job.get()
 
 
 class JobTask(Task):
@@ -47,6 +59,11 @@ class JobContext:
     source: str = ""
     notes: list[str] = field(default_factory=list)
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Force fresh data: cached source answers are not read (the investigation's option).
+    fresh: bool = False
+    cached_answers: int = 0
+    cached_since: datetime | None = None
+    _last_heartbeat: float = field(default_factory=time.monotonic)
 
     def check_cancelled(self) -> None:
         if job_service.is_cancelled(self.investigation_id):
@@ -56,6 +73,26 @@ class JobContext:
         """Record progress and a heartbeat; stop here if the investigation was cancelled."""
         job_service.record_progress(self.job_id, percent)
         self.check_cancelled()
+
+    def heartbeat(self) -> None:
+        """Tell the stuck-job sweep this job is alive; written at most every few seconds,
+        so the HTTP layer can call it before each request."""
+        now = time.monotonic()
+        if now - self._last_heartbeat >= HEARTBEAT_EVERY:
+            self._last_heartbeat = now
+            job_service.record_heartbeat(self.job_id)
+
+    def used_cached_answer(self, fetched_at: datetime) -> None:
+        """An answer came from the cache of source answers, fetched at ``fetched_at``."""
+        self.cached_answers += 1
+        if self.cached_since is None or fetched_at < self.cached_since:
+            self.cached_since = fetched_at
+
+    @property
+    def cache_summary(self) -> dict[str, Any] | None:
+        if not self.cached_answers:
+            return None
+        return {"answers": self.cached_answers, "fetched_at": self.cached_since.isoformat()}
 
     def note(self, message: str) -> None:
         """A problem worth showing that did not stop the work (a part not available)."""
@@ -138,10 +175,13 @@ def run_job(
     if job is None:
         return {"state": "skipped"}
 
-    ctx = JobContext(investigation_id, job.pk, target_id, task_id, source=name)
+    ctx = JobContext(
+        investigation_id, job.pk, target_id, task_id, source=name, fresh=_wants_fresh(job)
+    )
     started = time.monotonic()
     logger.info("Job started: %s %s (attempt %d)", phase, name, job.attempts, extra=ctx.log_extra)
     state, error, result = JobState.FAILED, "", {}
+    token = _current_job.set(ctx)
     try:
         result = work(ctx) or {}
         state = JobState.SUCCEEDED
@@ -170,13 +210,22 @@ def run_job(
     except Exception as exc:  # noqa: BLE001 - one odd answer must not stop the pipeline
         logger.exception("Job failed on an unexpected error", extra=ctx.log_extra)
         error = f"Unexpected error: {type(exc).__name__}: {exc}"
+    finally:
+        _current_job.reset(token)
 
     if ctx.notes:
         result = {**result, "notes": ctx.notes}
     if ctx.steps:
         result = {**result, "steps": ctx.steps}
+    if ctx.cache_summary:
+        result = {**result, "cache": ctx.cache_summary}
     job_service.finish_job(job.pk, state=state, error=error, result=result)
     progress_service.refresh_after_job(investigation_id, target_id)
+    if phase == JobPhase.SCRAPING:
+        # Imported here: the pipeline queues tasks, and tasks import this module.
+        from . import pipeline
+
+        pipeline.collection_progressed(investigation_id)
     elapsed = time.monotonic() - started
     log = logger.info if state == JobState.SUCCEEDED else logger.warning
     log(
@@ -191,6 +240,17 @@ def run_job(
     return {"state": str(state), "error": error, **result}
 
 
+def _wants_fresh(job) -> bool:
+    if settings.SOURCE_CACHE_FORCE_FRESH:
+        return True
+    options = (
+        Investigation.objects.filter(pk=job.investigation_id)
+        .values_list("options", flat=True)
+        .first()
+    )
+    return bool((options or {}).get("fresh"))
+
+
 def run_target_job(
     task: Task,
     target_id: int,
@@ -199,7 +259,7 @@ def run_target_job(
     work: Callable[[JobContext, str], dict[str, Any] | None],
 ) -> dict[str, Any]:
     """Run one collector on one target; the service gets the target's normalised value."""
-    from .models import JobPhase, Target
+    from .models import Target
 
     target = Target.objects.filter(pk=target_id).only("investigation_id", "value").first()
     if target is None:

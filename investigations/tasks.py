@@ -5,7 +5,9 @@ import logging
 from celery import shared_task
 
 from . import pipeline
+from .services import bulk as bulk_service
 from .services import investigations as investigation_service
+from .services import monitor as monitor_service
 from .services import progress as progress_service
 
 logger = logging.getLogger(__name__)
@@ -78,3 +80,19 @@ def update_investigation_status_task(self, investigation_id: int) -> str:
         extra={"investigation_id": investigation_id, "task_id": self.request.id},
     )
     return investigation.status
+
+
+@shared_task(
+    bind=True, acks_late=True, reject_on_worker_lost=True, soft_time_limit=600, time_limit=900
+)
+def bulk_scrape_task(self, investigation_id: int, targets: list[str]) -> dict:
+    """Add a list of targets to a queued bulk investigation and collect them in bounded
+    batches; refused inputs are recorded on the investigation with their reasons."""
+    return bulk_service.bulk_scrape(investigation_id, targets)
+
+
+@shared_task(bind=True, soft_time_limit=120, time_limit=300)
+def monitor_scraping_progress_task(self, investigation_id: int | None = None) -> dict:
+    """Sweep stuck jobs, keep fan-outs moving and store progress (per source and target,
+    rate, time left) for every running investigation, or for the one given."""
+    return monitor_service.monitor_scraping_progress(investigation_id)

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 from . import selectors
 from .forms import InvestigationForm
 from .models import Entity
+from .services import bulk as bulk_service
 from .services import investigations as investigation_service
 
 ENTITIES_PER_PAGE = 200
@@ -21,15 +22,30 @@ def investigation_list(request):
 
 @login_required
 def investigation_create(request):
-    form = InvestigationForm(request.POST or None)
+    form = InvestigationForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        options = {"fresh": True} if data["fresh"] else {}
+        if data["targets_file"]:
+            # A file is a bulk list: its bad lines are reported on the investigation
+            # instead of refusing the whole upload.
+            investigation, _ = bulk_service.create_bulk_investigation(
+                name=data["name"],
+                description=data["description"],
+                targets=data["targets"] + data["targets_file"],
+                mode=data["mode"],
+                owner=request.user,
+                options=options,
+            )
+            messages.success(request, "Bulk investigation queued.")
+            return redirect("investigations:detail", pk=investigation.pk)
         investigation = investigation_service.create_investigation(
             name=data["name"],
             description=data["description"],
             targets=data["targets"],
             mode=data["mode"],
             owner=request.user,
+            options=options,
         )
         investigation_service.start_investigation(investigation.pk)
         messages.success(request, "Investigation started.")
@@ -48,6 +64,7 @@ def investigation_detail(request, pk: int):
         "investigation": investigation,
         "targets": selectors.target_rows(investigation.pk),
         "steps": selectors.step_rows(investigation.pk),
+        "collection": selectors.collection_state(investigation),
         "entity_page": Paginator(entities, ENTITIES_PER_PAGE).get_page(request.GET.get("page")),
         "entity_kinds": selectors.entity_kind_counts(investigation.pk),
         "selected_kind": kind,

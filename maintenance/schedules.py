@@ -9,6 +9,12 @@ DEFAULT_SCHEDULES = (
     # name, task, every (seconds), expires (seconds): a backlog never replays stale upkeep
     ("Health check", "maintenance.tasks.health_check_task", 300, 240),
     ("Sweep stuck jobs", "maintenance.tasks.sweep_stuck_jobs_task", 900, 600),
+    (
+        "Monitor scraping progress",
+        "investigations.tasks.monitor_scraping_progress_task",
+        60,
+        50,
+    ),
     ("Resource sample", "maintenance.tasks.record_resource_sample_task", 600, 300),
     ("Expired task results cleanup", "celery.backend_cleanup", 3600 * 24, 3600),
 )

@@ -14,14 +14,11 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
-from investigations.models import Investigation, InvestigationStatus, Job, JobState
-from investigations.services import progress as progress_service
+from investigations.services import monitor as monitor_service
 
 from .models import ResourceSample
 
 logger = logging.getLogger(__name__)
-
-ACTIVE_JOB_STATES = (JobState.RUNNING, JobState.RETRYING)
 
 
 def _timed(check) -> dict[str, Any]:
@@ -79,33 +76,13 @@ def health_check() -> dict[str, Any]:
 
 
 def sweep_stuck_jobs(silence: timedelta | None = None) -> dict[str, int]:
-    """Fail jobs that have sent no heartbeat for too long, and finish investigations that
-    still say running though all their work has ended, so nothing stays running forever."""
+    """Requeue or fail jobs that have sent no heartbeat for too long (one implementation,
+    shared with the scraping progress monitor), and finish investigations that still say
+    running though all their work has ended, so nothing stays running forever."""
     silence = silence or timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 300)
-    cutoff = timezone.now() - silence
-    stuck = Job.objects.filter(state__in=ACTIVE_JOB_STATES, heartbeat_at__lt=cutoff)
-    stuck_ids = list(stuck.values_list("id", flat=True))
-    for job in Job.objects.filter(pk__in=stuck_ids):
-        logger.warning(
-            "Job stuck without heartbeat since %s; marked failed",
-            job.heartbeat_at,
-            extra={"job_id": job.pk, "investigation_id": job.investigation_id},
-        )
-    Job.objects.filter(pk__in=stuck_ids).update(
-        state=JobState.FAILED,
-        error="No heartbeat for too long: the worker was lost",
-        finished_at=timezone.now(),
-    )
-
-    finished = 0
-    running = Investigation.objects.filter(
-        status=InvestigationStatus.RUNNING, updated_at__lt=cutoff
-    )
-    for investigation in running:
-        if not investigation.jobs.filter(state__in=(JobState.QUEUED, *ACTIVE_JOB_STATES)).exists():
-            progress_service.finalise_investigation(investigation.pk)
-            finished += 1
-    return {"stuck_jobs": len(stuck_ids), "investigations_finished": finished}
+    swept = monitor_service.sweep_stuck_jobs()
+    finished = monitor_service.finish_abandoned_investigations(silence)
+    return {**swept, "investigations_finished": finished}
 
 
 def record_resource_sample() -> ResourceSample:

@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -35,6 +36,7 @@ class Request:
         self.query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         self.raw_query = parts.query
         self.headers = {k.lower(): v for k, v in handler.headers.items()}
+        self.received_at = time.time()
 
 
 class ReplayServer:
@@ -46,6 +48,9 @@ class ReplayServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out as separate writes; with Nagle's algorithm on, the
+            # body then waits for the client's delayed ACK (about 40 ms a request).
+            disable_nagle_algorithm = True
 
             def _serve(self) -> None:
                 request = Request(self)

@@ -4,6 +4,13 @@ the outbound proxy and user agent from settings, and hard limits on answers.
 Answers from targets are hostile: a body is read in chunks up to a size limit and a total
 time limit, so a huge or slow answer is cut off with a clear error instead of filling
 memory or holding a worker.
+
+A client made for a platform (``HttpClient(platform="github")``) also keeps that
+platform's limits shared by every worker (``scraping.ratelimit``): each request waits
+for its turn, and the answer's own rate-limit signals pause the platform. With
+``cache_answers`` it reads and keeps answers in the cache of source answers
+(``scraping.answers``), so a target asked about again within the platform's lifetime
+costs no request; the job is told, and says so to the analyst.
 """
 
 import json
@@ -19,6 +26,9 @@ from django.utils import timezone
 from requests.adapters import HTTPAdapter
 
 from investigations.errors import PermanentError, TransientError
+from investigations.tasking import current_job
+
+from . import answers, ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +45,8 @@ class HttpResponse:
     truncated: bool = False
     elapsed: float = 0.0
     fetched_at: datetime = field(default_factory=timezone.now)
-    from_cache: bool = False
+    from_cache: bool = False  # a 304: the copy kept from last time was confirmed current
+    cached: bool = False  # read from the cache of source answers; no request was made
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)
@@ -73,7 +84,11 @@ class HttpClient:
         read_timeout: float | None = None,
         max_body_bytes: int | None = None,
         total_timeout: float | None = None,
+        platform: str | None = None,
+        cache_answers: bool = False,
     ):
+        self.platform = platform
+        self.cache_answers = cache_answers and platform is not None
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
@@ -97,6 +112,34 @@ class HttpClient:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         allow_redirects: bool = True,
+    ) -> HttpResponse:
+        job = current_job()
+        if job is not None:
+            job.heartbeat()
+        key = None
+        if self.cache_answers and method in answers.CACHED_METHODS:
+            key = answers.cache_key(self.platform, method, url, params, headers)
+            if not (job and job.fresh) and (hit := answers.read(key)) is not None:
+                if job is not None:
+                    job.used_cached_answer(hit.fetched_at)
+                return hit
+        if self.platform is None:
+            response = self._send(method, url, params, headers, allow_redirects)
+        else:
+            with ratelimit.slot(self.platform, lease_seconds=self.total_timeout + 30):
+                response = self._send(method, url, params, headers, allow_redirects)
+            ratelimit.observe(self.platform, response.status, response.headers)
+        if key is not None:
+            answers.keep(key, response, self.platform)
+        return response
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+        allow_redirects: bool,
     ) -> HttpResponse:
         started = time.monotonic()
         try:

@@ -1,8 +1,12 @@
 """The registry of this app's collectors: which task collects which target kind."""
 
-from investigations.registry import Collector, register_collector
+from datetime import UTC, datetime
+from typing import Any
+
+from investigations.registry import Collector, register_collector, register_platform_reader
 from investigations.targets import TargetKind, register_normaliser
 
+from . import ratelimit
 from .services.social import bluesky, mastodon, usernames
 from .social_targets import normalise_bluesky, normalise_mastodon, normalise_username
 
@@ -23,6 +27,28 @@ SOCIAL_COLLECTORS = {
 }
 
 
+def platform_states(platforms: list[str]) -> list[dict[str, Any]]:
+    """Live state of each platform for pages: paused (until when, why) and requests in
+    flight. A store that cannot be read shows as unknown rather than breaking a page."""
+    states = []
+    for platform in sorted(set(platforms)):
+        try:
+            current = ratelimit.state(platform)
+        except Exception as exc:  # noqa: BLE001 - a page must render without Redis
+            states.append({"platform": platform, "error": f"state unknown: {type(exc).__name__}"})
+            continue
+        until = current.paused_until
+        states.append(
+            {
+                "platform": platform,
+                "paused_until": datetime.fromtimestamp(until, tz=UTC) if until else None,
+                "reason": current.pause_reason,
+                "in_flight": current.in_flight,
+            }
+        )
+    return states
+
+
 def register_all() -> None:
     for kind, task_name in GITHUB_COLLECTORS.items():
         register_collector(kind, Collector(source="github", task_name=task_name, family="github"))
@@ -31,3 +57,4 @@ def register_all() -> None:
         register_collector(
             kind, Collector(source=source, task_name=task_name, family=SOCIAL_FAMILY)
         )
+    register_platform_reader(platform_states)

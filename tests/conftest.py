@@ -94,3 +94,16 @@ def bluesky_replay(settings):
     with BlueskyReplay() as server:
         settings.BLUESKY_API_URL = server.url
         yield server
+
+
+@pytest.fixture
+def eager_celery(settings):
+    """Tasks run in this process as they are sent, without a broker."""
+    from celery import current_app
+
+    settings.OSINT_TASK_RETRY_BASE_DELAY = 0.01
+    current_app.conf.task_always_eager = True
+    current_app.conf.task_eager_propagates = True
+    yield
+    current_app.conf.task_always_eager = False
+    current_app.conf.task_eager_propagates = False

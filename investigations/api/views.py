@@ -2,12 +2,14 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import celery_control, selectors
 from ..models import Entity, Relationship
+from ..services import bulk as bulk_service
 from ..services import investigations as investigation_service
 from . import serializers
 
@@ -27,6 +29,10 @@ class InvestigationViewSet(
     def get_serializer_class(self):
         if self.action == "create":
             return serializers.InvestigationCreateSerializer
+        if self.action == "bulk":
+            return serializers.BulkInvestigationSerializer
+        if self.action == "retrieve":
+            return serializers.InvestigationDetailSerializer
         return serializers.InvestigationSerializer
 
     @extend_schema(
@@ -43,6 +49,7 @@ class InvestigationViewSet(
             mode=data["mode"],
             description=data["description"],
             owner=request.user,
+            options={"fresh": True} if data["fresh"] else {},
         )
         if not investigation.targets.exists():
             investigation.delete()
@@ -58,6 +65,39 @@ class InvestigationViewSet(
             investigation = investigation_service.start_investigation(investigation.pk)
         body = serializers.InvestigationSerializer(investigation).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request={
+            "application/json": serializers.BulkInvestigationSerializer,
+            "multipart/form-data": serializers.BulkInvestigationSerializer,
+        },
+        responses={202: dict},
+    )
+    @action(detail=False, methods=["post"], parser_classes=[JSONParser, MultiPartParser])
+    def bulk(self, request: Request) -> Response:
+        """Queue a list of targets (a list or a text/CSV file): the investigation is
+        created at once and filled by ``bulk_scrape_task``; refused lines are recorded
+        on it with their reasons. Follow it at ``investigations/{id}/``."""
+        incoming = serializers.BulkInvestigationSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        try:
+            investigation, task_id = bulk_service.create_bulk_investigation(
+                name=data["name"],
+                targets=data["targets"],
+                mode=data["mode"],
+                description=data["description"],
+                owner=request.user,
+                options={"fresh": True} if data["fresh"] else {},
+            )
+        except investigation_service.InvestigationError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        body = {
+            "investigation": serializers.InvestigationSerializer(investigation).data,
+            "task_id": task_id,
+            "inputs": len(data["targets"]),
+        }
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses=serializers.InvestigationSerializer)
     @action(detail=True, methods=["post"])

@@ -217,7 +217,9 @@ class GraphWriter:
         key = id(response)
         if key not in self._recorded:
             status = response.status
-            if getattr(response, "from_cache", False):
+            if getattr(response, "cached", False):
+                outcome = EvidenceOutcome.CACHED
+            elif getattr(response, "from_cache", False):
                 outcome = EvidenceOutcome.NOT_MODIFIED
             elif status == 404:
                 outcome = EvidenceOutcome.NOT_FOUND

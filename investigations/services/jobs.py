@@ -63,8 +63,10 @@ def begin_job(
     A message delivered a second time finds its job already finished and does nothing; a
     job of a cancelled investigation is marked cancelled instead of run.
     """
+    # Only the job row is locked: cancelling writes every job row too, so it meets this
+    # lock. Locking the investigation row here serialised every job start of a bulk run
+    # behind one row (hundreds of workers waiting on it).
     with transaction.atomic():
-        investigation = Investigation.objects.select_for_update().get(pk=investigation_id)
         job, created = Job.objects.select_for_update().get_or_create(
             investigation_id=investigation_id,
             target_id=target_id,
@@ -82,7 +84,8 @@ def begin_job(
             )
             return None
         now = timezone.now()
-        if investigation.status == InvestigationStatus.CANCELLED:
+        status = Investigation.objects.values_list("status", flat=True).get(pk=investigation_id)
+        if status == InvestigationStatus.CANCELLED:
             job.state, job.finished_at = JobState.CANCELLED, now
             job.save(update_fields=["state", "finished_at"])
             return None
@@ -100,6 +103,10 @@ def record_progress(job_id: int, progress: int) -> None:
     Job.objects.filter(pk=job_id).update(
         progress=max(0, min(100, progress)), heartbeat_at=timezone.now()
     )
+
+
+def record_heartbeat(job_id: int) -> None:
+    Job.objects.filter(pk=job_id).update(heartbeat_at=timezone.now())
 
 
 def mark_retrying(job_id: int, error: str) -> None:

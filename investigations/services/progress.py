@@ -51,9 +51,21 @@ def refresh_target_status(target_id: int) -> Target:
     errors = [f"{job.name}: {job.error}" for job in failures] + failed_steps
     target.error = "\n".join(errors)[:4000]
     notes = [f"{job.name}: {note}" for job in jobs for note in job.result.get("notes", [])]
-    target.summary = {**target.summary, "notes": notes}
+    target.summary = {**target.summary, "notes": notes, "cache": _cache_summary(jobs)}
     target.save(update_fields=["status", "error", "summary", "updated_at"])
     return target
+
+
+def _cache_summary(jobs: list[Job]) -> dict | None:
+    """Cached source answers the target's jobs used, and the oldest one's fetch time."""
+    used = [job.result["cache"] for job in jobs if job.result.get("cache")]
+    if not used:
+        return None
+    return {
+        "answers": sum(c["answers"] for c in used),
+        "fetched_at": min(c["fetched_at"] for c in used),
+        "sources": sorted(job.name for job in jobs if job.result.get("cache")),
+    }
 
 
 def compute_progress(investigation_id: int) -> int:
@@ -76,10 +88,12 @@ def compute_progress(investigation_id: int) -> int:
 def refresh_after_job(investigation_id: int, target_id: int | None) -> None:
     if target_id is not None:
         refresh_target_status(target_id)
-    progress = compute_progress(investigation_id)
-    Investigation.objects.filter(pk=investigation_id, status=InvestigationStatus.RUNNING).update(
-        progress=min(progress, 99), updated_at=timezone.now()
-    )
+    progress = min(compute_progress(investigation_id), 99)
+    # Written only when the percentage moves: with thousands of jobs, writing the same
+    # row after each of them made every worker queue on its lock.
+    Investigation.objects.filter(pk=investigation_id, status=InvestigationStatus.RUNNING).exclude(
+        progress=progress
+    ).update(progress=progress, updated_at=timezone.now())
 
 
 def final_status(investigation: Investigation) -> tuple[str, list[str]]:

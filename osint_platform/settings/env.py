@@ -75,3 +75,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_map(name: str, default: dict[str, str]) -> dict[str, str]:
+    """``name=value`` pairs, comma separated, laid over the defaults: with
+    ``SOURCE_CACHE_SECONDS=github=600`` only GitHub's entry changes."""
+    merged = dict(default)
+    raw = os.environ.get(name, "")
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ImproperlyConfigured(
+                f"{name} must be name=value pairs, comma separated; got {raw!r}"
+            )
+        merged[key.strip()] = value.strip()
+    return merged

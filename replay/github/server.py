@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ..http import ReplayServer, Reply, Request
+from .synthetic import PROVENANCE, synthetic_answer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NOT_FOUND = {
@@ -42,8 +43,10 @@ def load_resources() -> tuple[dict[str, dict], dict]:
 
 
 class GitHubReplay(ReplayServer):
-    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, token_limit: int = 5000):
         super().__init__(host, port)
+        # Requests an hour with a token; benchmarks of thousands of targets raise it.
+        self.token_limit = token_limit
         self.resources, self.rate_limit_answer = load_resources()
         self._state_lock = threading.Lock()
         self._used: dict[bool, int] = {False: 0, True: 0}
@@ -87,7 +90,7 @@ class GitHubReplay(ReplayServer):
                 self._window_reset = int(time.time()) + 3600
             if count:
                 self._used[authorized] += 1
-            limit = 5000 if authorized else 60
+            limit = self.token_limit if authorized else 60
             used = self._used[authorized]
             return {
                 "x-ratelimit-limit": str(limit),
@@ -119,6 +122,8 @@ class GitHubReplay(ReplayServer):
 
         entry = self.resources.get(key)
         if entry is None:
+            entry = self._synthetic(key)
+        if entry is None:
             return self._json(404, NOT_FOUND, authorized)
         if entry.get("stats"):
             return self._stats(key, entry, request, authorized)
@@ -127,6 +132,17 @@ class GitHubReplay(ReplayServer):
         return self._json(
             entry.get("status", 200), entry["body"], authorized, request, entry.get("headers")
         )
+
+    @staticmethod
+    def _synthetic(key: str) -> dict | None:
+        answer = synthetic_answer(key)
+        if answer is None:
+            return None
+        body, is_list = answer
+        headers = {"x-replay-provenance": "synthetic"}
+        if is_list:
+            return {"list": True, "items": body, "headers": headers, "provenance": PROVENANCE}
+        return {"status": 200, "body": body, "headers": headers, "provenance": PROVENANCE}
 
     def _rate_limited(self, authorized: bool) -> Reply:
         headers = self._rate_headers(authorized, False)

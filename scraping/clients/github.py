@@ -9,6 +9,8 @@
   secondary limit's Retry-After is honoured the same way.
 - 404 is "not found"; 5xx and connection faults are transient; anything else odd is
   permanent, with the status and GitHub's own message.
+- Requests go through the platform's shared limits (``HttpClient(platform="github")``):
+  a rate-limit answer also pauses GitHub for every other worker until its reset.
 """
 
 import hashlib
@@ -28,6 +30,7 @@ from ..http import HttpClient, HttpResponse
 
 logger = logging.getLogger(__name__)
 
+PLATFORM = "github"
 PER_PAGE = 100
 _LINK = re.compile(r'<([^>]+)>\s*;\s*rel="([^"]+)"')
 # How long a validator (ETag) is kept for conditional requests.
@@ -76,18 +79,19 @@ class GitHubClient:
         stats_attempts: int = 4,
         stats_base_delay: float = 2.0,
         on_response: Callable[[HttpResponse], None] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.time,
     ):
         self.base_url = base_url.rstrip("/")
         self._token = token
-        self.http = http or HttpClient()
+        self.http = http or HttpClient(platform=PLATFORM)
         self.rate_limit_max_wait = rate_limit_max_wait
         self.max_pages = max_pages
         self.stats_attempts = stats_attempts
         self.stats_base_delay = stats_base_delay
         self.on_response = on_response
-        self.sleep = sleep
+        # Looked up at call time, so that a worker's cooperative (gevent) sleep is used.
+        self.sleep = sleep or (lambda seconds: time.sleep(seconds))
         self.clock = clock
         # Validators are kept per identity: what a token sees may differ from anonymous.
         self._identity = hashlib.sha256((token or "anonymous").encode()).hexdigest()[:16]
@@ -163,7 +167,8 @@ class GitHubClient:
         else:
             raise TransientError("GitHub rate limit still reached after waiting", retry_after=60.0)
 
-        if response.status == 200 and not response.from_cache and response.header("etag"):
+        fetched_now = not (response.from_cache or response.cached)
+        if response.status == 200 and fetched_now and response.header("etag"):
             cache.set(
                 key,
                 {

@@ -17,12 +17,12 @@ from investigations.errors import NotFoundError
 from investigations.services.graph import GraphWriter
 from investigations.tasking import JobContext
 
-from ..clients.github import GitHubClient, ListAnswer
+from ..clients.github import PLATFORM, GitHubClient, ListAnswer
 from ..http import HttpClient
 
 logger = logging.getLogger(__name__)
 
-SOURCE = "github"
+SOURCE = PLATFORM
 # Public events are a window on recent activity; three pages of 100 is GitHub's own cap.
 EVENT_PAGES = 3
 COMMIT_PAGES = 1
@@ -77,7 +77,7 @@ def build_client(writer: GraphWriter, **overrides: Any) -> GitHubClient:
     options = {
         "base_url": settings.GITHUB_API_URL,
         "token": settings.GITHUB_TOKEN,
-        "http": HttpClient(),
+        "http": HttpClient(platform=SOURCE, cache_answers=True),
         "rate_limit_max_wait": settings.GITHUB_RATE_LIMIT_MAX_WAIT,
         "max_pages": settings.GITHUB_MAX_PAGES,
         "stats_attempts": settings.GITHUB_STATS_ATTEMPTS,

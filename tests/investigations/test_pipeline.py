@@ -4,20 +4,14 @@ import json
 from pathlib import Path
 
 import pytest
-from celery import current_app
 
 from investigations.models import InvestigationStatus, Job, JobPhase, JobState, TargetStatus
 from investigations.services import investigations as investigation_service
 
 
 @pytest.fixture
-def eager(settings):
-    settings.OSINT_TASK_RETRY_BASE_DELAY = 0.01
-    current_app.conf.task_always_eager = True
-    current_app.conf.task_eager_propagates = True
-    yield
-    current_app.conf.task_always_eager = False
-    current_app.conf.task_eager_propagates = False
+def eager(eager_celery):
+    return eager_celery
 
 
 def run(django_capture_on_commit_callbacks, targets):
@@ -124,7 +118,6 @@ def test_cancelling_stops_queued_work(
     from investigations import pipeline
 
     pipeline.claim_for_run(investigation.pk)
-    monkeypatch.setattr("investigations.pipeline.chord", lambda header: lambda body: None)
     pipeline.launch(investigation.pk)
     job = Job.objects.get(investigation=investigation, phase=JobPhase.SCRAPING)
 

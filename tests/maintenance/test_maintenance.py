@@ -4,45 +4,94 @@ import pytest
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from investigations.models import InvestigationStatus, Job, JobState
+from investigations import pipeline
+from investigations.models import InvestigationStatus, Job, JobPhase, JobState
 from maintenance import services
 from maintenance.schedules import DEFAULT_SCHEDULES, ensure_default_schedules
 from tests.factories import InvestigationFactory, JobFactory, TargetFactory
 
 
-@pytest.mark.django_db
-def test_a_job_silent_past_the_bound_is_failed_and_its_investigation_finished():
-    investigation = InvestigationFactory(status=InvestigationStatus.RUNNING)
+@pytest.fixture
+def sent(monkeypatch):
+    from investigations import celery_control
+
+    calls = []
+    monkeypatch.setattr(celery_control, "send", lambda name, **kw: calls.append((name, kw)))
+    monkeypatch.setattr(celery_control, "revoke", lambda *a, **k: None)
+    return calls
+
+
+def silent_job(investigation, *, attempts: int, hours: int = 3):
     target = TargetFactory(investigation=investigation)
-    stuck = JobFactory(
+    return JobFactory(
         investigation=investigation,
         target=target,
         state=JobState.RUNNING,
-        heartbeat_at=timezone.now() - timedelta(hours=3),
+        attempts=attempts,
+        heartbeat_at=timezone.now() - timedelta(hours=hours),
     )
+
+
+@pytest.mark.django_db
+def test_a_silent_job_with_attempts_left_is_queued_again(sent, django_capture_on_commit_callbacks):
+    investigation = InvestigationFactory(status=InvestigationStatus.RUNNING)
+    job = silent_job(investigation, attempts=1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.sweep_stuck_jobs(timedelta(hours=2))
+
+    job.refresh_from_db()
+    assert (result["requeued"], result["failed"]) == (1, 0)
+    assert job.state == JobState.QUEUED
+    assert job.error.startswith("Requeued: no heartbeat for")
+    assert sent == [(job.task_name, {"args": (job.target_id,), "task_id": job.celery_task_id})]
+
+
+@pytest.mark.django_db
+def test_a_silent_job_out_of_attempts_is_failed_and_its_investigation_moves_on(sent, eager_celery):
+    investigation = InvestigationFactory(status=InvestigationStatus.RUNNING)
+    JobFactory(
+        investigation=investigation,
+        phase=JobPhase.PIPELINE,
+        name=pipeline.COLLECTION_STEP,
+        state=JobState.RUNNING,
+    )
+    job = silent_job(investigation, attempts=4)
+
+    result = services.sweep_stuck_jobs(timedelta(hours=2))
+
+    job.refresh_from_db()
+    investigation.refresh_from_db()
+    assert result["failed"] == 1
+    assert job.state == JobState.FAILED
+    assert job.error.endswith("after 4 attempts: the worker was lost")
+    assert investigation.status == InvestigationStatus.FAILED
+    assert "the worker was lost" in investigation.error_summary
+
+
+@pytest.mark.django_db
+def test_an_investigation_whose_last_step_was_lost_is_finished(sent):
+    investigation = InvestigationFactory(status=InvestigationStatus.RUNNING)
+    target = TargetFactory(investigation=investigation)
+    JobFactory(investigation=investigation, target=target, state=JobState.SUCCEEDED)
     investigation.__class__.objects.filter(pk=investigation.pk).update(
         updated_at=timezone.now() - timedelta(hours=3)
     )
 
     result = services.sweep_stuck_jobs(timedelta(hours=2))
 
-    stuck.refresh_from_db()
     investigation.refresh_from_db()
-    assert result == {"stuck_jobs": 1, "investigations_finished": 1}
-    assert stuck.state == JobState.FAILED
-    assert stuck.error == "No heartbeat for too long: the worker was lost"
-    assert investigation.status == InvestigationStatus.FAILED
+    assert result["investigations_finished"] == 1
+    assert investigation.status == InvestigationStatus.COMPLETED
 
 
 @pytest.mark.django_db
-def test_a_job_with_a_recent_heartbeat_is_left_alone():
+def test_a_job_with_a_recent_heartbeat_is_left_alone(sent):
     job = JobFactory(state=JobState.RUNNING, heartbeat_at=timezone.now())
 
-    assert services.sweep_stuck_jobs(timedelta(hours=2)) == {
-        "stuck_jobs": 0,
-        "investigations_finished": 0,
-    }
+    assert services.sweep_stuck_jobs(timedelta(hours=2))["stuck_jobs"] == 0
     assert Job.objects.get(pk=job.pk).state == JobState.RUNNING
+    assert sent == []
 
 
 @pytest.mark.django_db

@@ -1,7 +1,6 @@
 import re
 
 import pytest
-from celery import current_app
 from playwright.sync_api import expect
 
 from investigations.models import Investigation, InvestigationStatus
@@ -18,10 +17,8 @@ def submit_investigation(page, name: str, targets: str) -> None:
 
 
 @pytest.fixture
-def eager():
-    current_app.conf.task_always_eager = True
-    yield
-    current_app.conf.task_always_eager = False
+def eager(eager_celery):
+    return eager_celery
 
 
 def test_login_is_required_and_a_wrong_password_is_refused(page, live_server, analyst):

@@ -20,7 +20,9 @@ from django.core.management.base import BaseCommand, CommandError
 from investigations import celery_control
 from investigations.models import TERMINAL_STATUSES, AnalysisMode, Investigation
 from investigations.selectors import investigation_document
+from investigations.services import bulk as bulk_service
 from investigations.services import investigations as investigation_service
+from investigations.services.investigations import InvestigationError
 from investigations.targets import parse_targets
 
 EXIT_NOT_COMPLETED = 1
@@ -37,7 +39,14 @@ class Command(BaseCommand):
             "targets", nargs="*", metavar="TARGET", help="kind:value, e.g. github:octocat"
         )
         parser.add_argument(
-            "--file", help="Read more targets from this file, one a line ('-' for stdin)."
+            "--file",
+            help="Read more targets from this text (one a line) or CSV file ('-' for stdin); "
+            "the list runs as a bulk investigation, in bounded batches.",
+        )
+        parser.add_argument(
+            "--fresh",
+            action="store_true",
+            help="Ask every source again instead of using cached answers.",
         )
         parser.add_argument("--mode", choices=AnalysisMode.values, default=AnalysisMode.QUICK)
         parser.add_argument("--name", help="Name of the investigation (default: the targets).")
@@ -84,13 +93,16 @@ class Command(BaseCommand):
     def _read_file(self, path: str | None) -> list[str]:
         if not path:
             return []
-        stream = sys.stdin if path == "-" else open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
-        with stream:
-            return [
-                line.strip()
-                for line in stream
-                if line.strip() and not line.lstrip().startswith("#")
-            ]
+        try:
+            if path == "-":
+                data = sys.stdin.buffer.read()
+            else:
+                data = Path(path).read_bytes()
+            return bulk_service.read_target_file(data, path)
+        except OSError as exc:
+            raise CommandError(f"Cannot read {path}: {exc}", returncode=EXIT_BAD_INPUT) from exc
+        except InvestigationError as exc:
+            raise CommandError(f"{path}: {exc}", returncode=EXIT_BAD_INPUT) from exc
 
     def _say(self, message: str, *, error: bool = False) -> None:
         # With --json, stdout carries the document only; everything else goes to stderr.
@@ -104,13 +116,21 @@ class Command(BaseCommand):
 
     def _run(self, texts: list[str], options) -> Investigation:
         name = options.get("name") or ", ".join(texts)[:200]
-        investigation = investigation_service.create_investigation(
-            name=name, targets=texts, mode=options["mode"]
-        )
-        investigation_service.start_investigation(investigation.pk)
-        self._say(
-            f"Investigation #{investigation.pk} queued with {investigation.targets.count()} targets"
-        )
+        run_options = {"fresh": True} if options["fresh"] else {}
+        if options.get("file"):
+            investigation, _ = bulk_service.create_bulk_investigation(
+                name=name, targets=texts, mode=options["mode"], options=run_options
+            )
+            self._say(f"Bulk investigation #{investigation.pk} queued with {len(texts)} inputs")
+        else:
+            investigation = investigation_service.create_investigation(
+                name=name, targets=texts, mode=options["mode"], options=run_options
+            )
+            investigation_service.start_investigation(investigation.pk)
+            self._say(
+                f"Investigation #{investigation.pk} queued with "
+                f"{investigation.targets.count()} targets"
+            )
 
         deadline = time.monotonic() + options["timeout"]
         last = None

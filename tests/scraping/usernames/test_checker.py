@@ -1,4 +1,5 @@
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
@@ -265,6 +266,8 @@ def test_checks_run_when_the_caller_already_has_an_event_loop_running(simulate, 
     async def caller():
         return checker.check("alice", [STATUS])
 
-    results = asyncio.run(caller())
+    # On a thread of its own, since this test process may already run a loop (Playwright).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        results = pool.submit(asyncio.run, caller()).result()
 
     assert [r.state for r in results] == [CheckState.FOUND]

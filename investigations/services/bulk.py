@@ -1,0 +1,161 @@
+"""Bulk investigations: a list of targets, from a text or CSV file or a list, run in
+bounded batches.
+
+The request that brings the list only saves an empty investigation and queues
+``bulk_scrape_task`` with the list; the task parses the targets, saves the good ones,
+records each refused one with its reason, and starts the batched pipeline. A list of
+thousands therefore never holds a web request, and a bad line never stops the others.
+"""
+
+import csv
+import io
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from .. import celery_control, pipeline
+from ..models import AnalysisMode, Investigation, InvestigationStatus, Target
+from ..targets import excerpt, parse_targets
+from .investigations import InvestigationError
+
+logger = logging.getLogger(__name__)
+
+BULK_SCRAPE_TASK = "investigations.tasks.bulk_scrape_task"
+# Column names that hold the target in a CSV file with a header row.
+_TARGET_COLUMNS = ("target", "targets")
+# Bytes read from an uploaded file at most: the target bound times a generous line.
+_MAX_LINE = 600
+
+
+def read_target_file(data: bytes | str, filename: str = "") -> list[str]:
+    """Targets from a text file (one a line, ``#`` starts a comment) or a CSV file (a
+    ``target`` column, or ``kind`` and ``value`` columns, or else the first column).
+
+    Raises ``InvestigationError`` when the file is too large or empty.
+    """
+    limit = settings.OSINT_BULK_MAX_TARGETS
+    if len(data) > limit * _MAX_LINE:
+        raise InvestigationError(f"The file is too large: at most {limit} targets a list.")
+    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
+    text = text.replace("\x00", "")
+    lines = [
+        line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if filename.lower().endswith(".csv") or _looks_like_csv(lines):
+        targets = _csv_targets(lines)
+    else:
+        targets = [line.strip() for line in lines]
+    if not targets:
+        raise InvestigationError("The file holds no targets.")
+    if len(targets) > limit:
+        raise InvestigationError(f"The list has {len(targets)} targets; at most {limit} a list.")
+    return targets
+
+
+def _looks_like_csv(lines: list[str]) -> bool:
+    header = lines[0].strip().lower() if lines else ""
+    return "," in header and any(name in header.split(",") for name in (*_TARGET_COLUMNS, "kind"))
+
+
+def _csv_targets(lines: list[str]) -> list[str]:
+    rows = [row for row in csv.reader(io.StringIO("\n".join(lines))) if any(c.strip() for c in row)]
+    if not rows:
+        return []
+    header = [cell.strip().lower() for cell in rows[0]]
+    if "kind" in header and "value" in header:
+        kind, value = header.index("kind"), header.index("value")
+        return [
+            f"{r[kind].strip()}:{r[value].strip()}" for r in rows[1:] if len(r) > max(kind, value)
+        ]
+    for name in _TARGET_COLUMNS:
+        if name in header:
+            column = header.index(name)
+            return [r[column].strip() for r in rows[1:] if len(r) > column and r[column].strip()]
+    return [row[0].strip() for row in rows if row and row[0].strip()]
+
+
+def create_bulk_investigation(
+    *,
+    name: str,
+    targets: list[str],
+    mode: str = AnalysisMode.QUICK,
+    description: str = "",
+    owner: AbstractBaseUser | None = None,
+    options: dict[str, Any] | None = None,
+) -> tuple[Investigation, str]:
+    """Save the investigation, queued, and queue ``bulk_scrape_task`` with the list once
+    the transaction commits; return it with the task's id."""
+    if mode not in AnalysisMode.values:
+        raise InvestigationError(
+            f"Unknown mode {mode!r}; use one of {', '.join(AnalysisMode.values)}."
+        )
+    if not targets:
+        raise InvestigationError("Give at least one target.")
+    if len(targets) > settings.OSINT_BULK_MAX_TARGETS:
+        raise InvestigationError(
+            f"The list has {len(targets)} targets; at most {settings.OSINT_BULK_MAX_TARGETS} a list."
+        )
+    task_id = celery_control.new_task_id()
+    with transaction.atomic():
+        investigation = Investigation.objects.create(
+            name=(name or "Bulk investigation")[:200],
+            description=description,
+            owner=owner if owner is not None and owner.is_authenticated else None,
+            mode=mode,
+            options={**(options or {}), "bulk": True},
+            status=InvestigationStatus.QUEUED,
+            pipeline_task_id=task_id,
+        )
+        texts = [str(t)[:_MAX_LINE] for t in targets]
+        transaction.on_commit(
+            lambda: celery_control.send(
+                BULK_SCRAPE_TASK, args=(investigation.pk, texts), task_id=task_id
+            )
+        )
+    logger.info(
+        "Bulk investigation queued with %d inputs",
+        len(targets),
+        extra={"investigation_id": investigation.pk, "task_id": task_id},
+    )
+    return investigation, task_id
+
+
+def bulk_scrape(investigation_id: int, targets: list[str]) -> dict[str, Any]:
+    """Add the list's targets to a queued investigation and start its batched pipeline.
+
+    A second delivery finds the investigation no longer queued and does nothing.
+    """
+    parsed, errors = parse_targets(targets)
+    with transaction.atomic():
+        investigation = Investigation.objects.select_for_update().get(pk=investigation_id)
+        if investigation.status != InvestigationStatus.QUEUED:
+            return {"state": "skipped"}
+        Target.objects.bulk_create(
+            [Target(investigation=investigation, kind=t.kind, value=t.value) for t in parsed],
+            batch_size=1000,
+            ignore_conflicts=True,
+        )
+        investigation.rejected_targets = [
+            {"input": excerpt(text), "error": error} for text, error in errors
+        ]
+        investigation.status = InvestigationStatus.RUNNING
+        investigation.started_at = timezone.now()
+        investigation.save(update_fields=["rejected_targets", "status", "started_at", "updated_at"])
+    jobs = pipeline.launch(investigation_id)
+    logger.info(
+        "Bulk investigation started: %d targets, %d refused, %d collection jobs",
+        len(parsed),
+        len(errors),
+        jobs,
+        extra={"investigation_id": investigation_id},
+    )
+    return {
+        "state": "launched",
+        "targets": len(parsed),
+        "refused": len(errors),
+        "collection_tasks": jobs,
+    }

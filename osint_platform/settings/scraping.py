@@ -1,0 +1,84 @@
+"""Scraping at scale: per-platform rate limits shared by every worker, the cache of source
+answers, and the bounded fan-out of collection work.
+
+A platform is named as its source is (``github``, ``mastodon``...). A source missing
+from a table below gets its ``default`` entry, so a new source is polite from its first
+request; give it a line here when its published limits are known.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .core import REDIS_URL
+from .env import env_bool, env_float, env_int, env_map, env_str
+
+
+def _limits(raw: dict[str, str]) -> dict[str, tuple[float, int, int]]:
+    """``requests per second:burst:concurrent requests`` per platform."""
+    limits = {}
+    for platform, text in raw.items():
+        parts = text.split(":")
+        try:
+            rate, burst, concurrent = float(parts[0]), int(parts[1]), int(parts[2])
+        except (IndexError, ValueError) as exc:
+            raise ImproperlyConfigured(
+                f"RATE_LIMITS: {platform}={text!r} must be rate:burst:concurrent, e.g. 5:10:8"
+            ) from exc
+        limits[platform] = (rate, max(1, burst), max(0, concurrent))
+    return limits
+
+
+# Defaults per platform; admins override them per platform in the admin (Platform limits),
+# and those rows win without a restart. GitHub allows 5,000 requests an hour with a token
+# and forbids bursts of concurrent requests (its "secondary" limits); its own reset
+# headers pause it when a quota runs out.
+RATE_LIMITS = _limits(
+    env_map(
+        "RATE_LIMITS",
+        {
+            "default": "2:5:4",
+            "github": "5:10:8",
+        },
+    )
+)
+# Where the shared buckets live. Without Redis (the embedded demo) each process keeps
+# its own buckets: limits then hold per process only, which the admin page says.
+RATE_LIMIT_REDIS_URL = env_str("RATE_LIMIT_REDIS_URL", REDIS_URL)
+# Requests are spaced this fraction below the configured rate: the platform counts what
+# arrives by its own clock, and the time between our grant and its arrival varies by a
+# few milliseconds, which at the exact rate can tip one of its seconds over the limit.
+RATE_LIMIT_HEADROOM = env_float("RATE_LIMIT_HEADROOM", 0.05)
+# Limits read from the database are kept this long in each process.
+RATE_LIMIT_CACHE_SECONDS = env_float("RATE_LIMIT_CACHE_SECONDS", 5.0)
+# A request waits in the worker at most this long for its turn or for a pause to end;
+# a longer wait hands the job back to Celery to retry when the platform is open again.
+RATE_LIMIT_MAX_WAIT = env_float("RATE_LIMIT_MAX_WAIT", 60.0)
+# A 429 or 503 without Retry-After pauses its platform this long.
+RATE_LIMIT_DEFAULT_PAUSE = env_float("RATE_LIMIT_DEFAULT_PAUSE", 30.0)
+
+# Source answers are kept this many seconds per platform; 0 turns the cache off there.
+SOURCE_CACHE_SECONDS = {
+    platform: int(seconds)
+    for platform, seconds in env_map(
+        "SOURCE_CACHE_SECONDS", {"default": "3600", "github": "3600"}
+    ).items()
+}
+# Force fresh data everywhere: cached answers are never read (new answers still are kept).
+SOURCE_CACHE_FORCE_FRESH = env_bool("SOURCE_CACHE_FORCE_FRESH", False)
+# Larger answers are not cached: they are rare, and Redis memory is better spent elsewhere.
+SOURCE_CACHE_MAX_BYTES = env_int("SOURCE_CACHE_MAX_BYTES", 1024 * 1024)
+
+# Collection work is sent to the broker in batches of this size, and no more than the
+# window is queued or running at once per investigation, so a list of thousands of
+# targets never sits whole in the broker or in a canvas in memory.
+OSINT_DISPATCH_BATCH = env_int("OSINT_DISPATCH_BATCH", 100)
+OSINT_DISPATCH_WINDOW = env_int("OSINT_DISPATCH_WINDOW", 400)
+# The most targets one bulk request may carry.
+OSINT_BULK_MAX_TARGETS = env_int("OSINT_BULK_MAX_TARGETS", 20000)
+# A running job with no heartbeat for this long is taken as lost: requeued while it has
+# attempts left, failed after. Heartbeats come with each step and each HTTP request, so
+# silence this long means the worker died.
+OSINT_JOB_STUCK_SECONDS = env_int("OSINT_JOB_STUCK_SECONDS", 900)
+# Collection tasks get their own Celery rate limit per worker, above the 100/minute
+# default every other task keeps: the platform buckets above are what keeps collection
+# polite, and at 100/minute a list of thousands would wait on Celery, not on platforms.
+OSINT_COLLECTION_TASK_RATE_LIMIT = env_str("OSINT_COLLECTION_TASK_RATE_LIMIT", "1200/m")

@@ -1,0 +1,129 @@
+"""Per-platform limits shared by every worker: the small API any source client calls.
+
+    with ratelimit.slot("github"):        # waits for a turn (and for any pause to end)
+        response = send()
+    ratelimit.observe("github", response.status, response.headers)
+
+``HttpClient(platform=...)`` does both around every request, so HTTP sources need
+nothing more; a client on another protocol (DNS, WHOIS) wraps its queries in ``slot``
+and calls ``pause`` when its server says to slow down.
+
+A platform's rate, burst and concurrency come from the admin's row or the settings'
+default (see ``limits``). Upstream signals win over our own numbers: a Retry-After, a
+quota reset, a 429 pause the platform for every worker until the time given.
+"""
+
+import logging
+import random
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from django.conf import settings
+
+from investigations.errors import TransientError
+
+from .buckets import Grant, LocalBuckets, PlatformState, RedisBuckets
+from .limits import Limit, default_limit, forget_cached_limits, limit_for
+from .signals import upstream_pause
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "Limit",
+    "PlatformState",
+    "default_limit",
+    "forget_cached_limits",
+    "limit_for",
+    "observe",
+    "pause",
+    "resume",
+    "slot",
+    "state",
+]
+
+# How long a worker waits before asking again for a concurrency slot.
+_BUSY_POLL = 0.02
+_backend: RedisBuckets | LocalBuckets | None = None
+
+
+def backend() -> RedisBuckets | LocalBuckets:
+    global _backend
+    if _backend is None:
+        url = settings.RATE_LIMIT_REDIS_URL
+        if url:
+            import redis
+
+            prefix = settings.CACHES["default"].get("KEY_PREFIX") or "osint"
+            _backend = RedisBuckets(redis.Redis.from_url(url), f"{prefix}:ratelimit")
+        else:
+            _backend = LocalBuckets()
+    return _backend
+
+
+def _wait_or_give_up(platform: str, grant: Grant, deadline: float) -> None:
+    """Sleep until it is worth asking again, or hand the job back to Celery when the
+    wait would keep this worker idle past the bound."""
+    if grant.state == "busy":
+        delay = _BUSY_POLL * random.uniform(0.5, 1.5)
+    else:
+        delay = grant.wait
+    if time.monotonic() + delay > deadline:
+        if grant.state == "paused":
+            message = f"{platform} is paused for {grant.wait:.0f} s more: {grant.reason}"
+        else:
+            message = f"{platform} had no free turn within {settings.RATE_LIMIT_MAX_WAIT:.0f} s"
+        raise TransientError(message, retry_after=max(delay, 1.0))
+    time.sleep(delay)
+
+
+@contextmanager
+def slot(platform: str, *, lease_seconds: float = 120.0) -> Iterator[None]:
+    """Wait for this platform's next turn, then hold one of its concurrency slots for the
+    block. A slot whose holder died is freed after ``lease_seconds``."""
+    limit = limit_for(platform)
+    buckets = backend()
+    lease = uuid.uuid4().hex
+    deadline = time.monotonic() + settings.RATE_LIMIT_MAX_WAIT
+    while True:
+        grant = buckets.try_acquire(platform, limit, lease, lease_seconds)
+        if grant.state == "ok":
+            break
+        _wait_or_give_up(platform, grant, deadline)
+    if grant.wait > 0:
+        time.sleep(grant.wait)
+    try:
+        yield
+    finally:
+        if limit.max_concurrent:
+            buckets.release(platform, lease)
+
+
+def pause(platform: str, seconds: float, reason: str) -> datetime:
+    """Stop every worker's requests to this platform for ``seconds``; a pause already
+    running longer is kept. Returns when the pause ends."""
+    until = backend().pause(platform, seconds, reason[:200])
+    logger.warning("Platform paused for %.0f s: %s", seconds, reason, extra={"source": platform})
+    return datetime.fromtimestamp(until, tz=UTC)
+
+
+def resume(platform: str) -> None:
+    backend().resume(platform)
+
+
+def state(platform: str) -> PlatformState:
+    return backend().state(platform)
+
+
+def observe(platform: str, status: int, headers: dict[str, str]) -> float | None:
+    """Read an answer's rate-limit signals and pause the platform when it asks; return
+    the pause in seconds, or None."""
+    signal = upstream_pause(status, headers, time.time(), default=settings.RATE_LIMIT_DEFAULT_PAUSE)
+    if signal is None:
+        return None
+    seconds, reason = signal
+    if seconds > 0:
+        pause(platform, seconds, reason)
+    return seconds
