@@ -56,6 +56,17 @@ def scrape_github_investigation_task(self, investigation_id: int) -> dict:
     return {"state": "launched", "collection_tasks": count}
 
 
+@shared_task(
+    bind=True, acks_late=True, reject_on_worker_lost=True, soft_time_limit=300, time_limit=600
+)
+def analyze_domains_investigation_task(self, investigation_id: int) -> dict:
+    """Analyse the investigation's domain targets only, then set its status."""
+    if not pipeline.claim_for_run(investigation_id):
+        return {"state": "skipped"}
+    count = pipeline.launch(investigation_id, family="domain", analyse=False)
+    return {"state": "launched", "collection_tasks": count}
+
+
 @shared_task(bind=True, acks_late=True, soft_time_limit=120, time_limit=300)
 def update_investigation_status_task(self, investigation_id: int) -> str:
     """Set the end status from the targets' outcomes; safe to run any number of times."""

@@ -3,17 +3,25 @@ product at them."""
 
 from typing import Any
 
+from .ct.server import CtReplay
+from .dns.server import DnsReplay
 from .github.server import GitHubReplay
 
 
 class ReplayWorld:
     def __init__(self, host: str = "127.0.0.1"):
         self.github = GitHubReplay(host)
-        self.servers = [self.github]
+        self.dns = DnsReplay(host)
+        self.ct = CtReplay(host)
+        self.servers = [self.github, self.dns, self.ct]
 
     def env(self) -> dict[str, str]:
         return {
             "GITHUB_API_URL": self.github.url,
+            # One loopback server is both the resolver and every domain's name server.
+            "DNS_RESOLVERS": self.dns.address,
+            "DNS_NAMESERVER_OVERRIDE": self.dns.address,
+            "CT_URL": self.ct.url,
             # The replay world lives on loopback, which the product refuses by default.
             "ALLOW_PRIVATE_ADDRESSES": "1",
         }
