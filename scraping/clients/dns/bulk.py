@@ -29,7 +29,7 @@ import dns.message
 import dns.query
 import dns.rdatatype
 
-from .resolver import EDNS_PAYLOAD, Outcome
+from .resolver import EDNS_PAYLOAD, Outcome, message_text
 
 logger = logging.getLogger(__name__)
 
@@ -264,4 +264,4 @@ def _from_message(name: str, rdtype: str, message: dns.message.Message, server: 
         outcome = Outcome.NXDOMAIN
     else:
         outcome = Outcome.ANSWER if values else Outcome.NO_ANSWER
-    return BulkResult(name, rdtype, outcome, server, values, cnames, message.to_text())
+    return BulkResult(name, rdtype, outcome, server, values, cnames, message_text(message))

@@ -109,6 +109,12 @@ class DnsAnswer:
         return f"dns://{self.resolver}/{self.name}/{self.rdtype}"
 
 
+def message_text(message: dns.message.Message) -> str:
+    """An answer as a resolver prints it, without its message id: the id changes with
+    every question, and evidence of the same answer should be kept once."""
+    return "\n".join(line for line in message.to_text().splitlines() if not line.startswith("id "))
+
+
 def _rcode_outcome(rcode: int) -> Outcome:
     return {
         dns.rcode.SERVFAIL: Outcome.SERVFAIL,
@@ -167,7 +173,7 @@ class DnsClient:
             return DnsAnswer(
                 **base,
                 outcome=Outcome.NXDOMAIN,
-                text=response.to_text() if response else str(exc),
+                text=message_text(response) if response else str(exc),
                 response=response,
             )
         except dns.resolver.LifetimeTimeout:
@@ -202,7 +208,7 @@ class DnsClient:
             cnames=cnames,
             authenticated=bool(response.flags & dns.flags.AD),
             signed=any(rrset.rdtype == dns.rdatatype.RRSIG for rrset in response.answer),
-            text=response.to_text(),
+            text=message_text(response),
             response=response,
             rdata=rdata,
         )
@@ -215,7 +221,7 @@ class DnsClient:
             response = error[-1] if isinstance(error[-1], dns.message.Message) else None
             if response is not None:
                 outcomes.append(_rcode_outcome(response.rcode()))
-                texts.append(response.to_text())
+                texts.append(message_text(response))
             else:
                 texts.append(f";; {error[0]}: {error[-1]}")
         outcome = (
@@ -276,7 +282,7 @@ def transfer_zone(
                     raise dns.exception.FormError("answer to another question")
                 if response.rcode() != dns.rcode.NOERROR:
                     result.outcome = "refused"
-                    result.text = response.to_text()
+                    result.text = message_text(response)
                     result.error = f"Transfer refused ({dns.rcode.to_text(response.rcode())})"
                     return result
                 if not response.answer:
