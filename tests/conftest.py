@@ -86,10 +86,12 @@ def dns_replay(settings):
     with DnsReplay() as server:
         settings.DNS_RESOLVERS = [server.address]
         settings.DNS_NAMESERVER_OVERRIDE = server.address
-        settings.DNS_TIMEOUT = 0.3
-        settings.DNS_LIFETIME = 0.8
-        settings.DNS_BRUTEFORCE_TIMEOUT = 0.3
-        settings.DNS_BRUTEFORCE_ATTEMPTS = 2
+        # Short enough that the zone which never answers costs little, long enough that a
+        # busy CI machine does not turn an answer into a timeout.
+        settings.DNS_TIMEOUT = 0.5
+        settings.DNS_LIFETIME = 1.2
+        settings.DNS_BRUTEFORCE_TIMEOUT = 0.5
+        settings.DNS_BRUTEFORCE_ATTEMPTS = 3
         settings.DNS_TRANSFER_TIMEOUT = 2.0
         settings.SUBDOMAIN_WORDLIST = "top-5000"
         settings.SUBDOMAIN_WORDLIST_SIZE = 300

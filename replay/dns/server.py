@@ -19,6 +19,7 @@ them: delegations inside a zone are answered as if this server were authoritativ
 them, and the recursion flag is honoured by answering, never by asking another server.
 """
 
+import io
 import json
 import logging
 import socket
@@ -61,12 +62,36 @@ class ServedZone:
     signed: bool = False
     ds: dns.rrset.RRset | None = None
     names: set[dns.name.Name] = field(default_factory=set)  # every name and its ancestors
+    # The same facts as label tuples (lower case, no root), for the negative fast path.
+    labels: tuple[bytes, ...] = ()
+    types: dict[tuple[bytes, ...], set[int]] = field(default_factory=dict)
+    soa_rrset: dns.rrset.RRset | None = None
+    soa_wire: bytes = b""
 
     def soa(self) -> dns.rrset.RRset:
+        return self.soa_rrset
+
+    def index(self) -> None:
+        """Precompute what every answer needs: the names, their types, the SOA."""
+        for name in self.zone.nodes:
+            while name != self.origin and name.is_subdomain(self.origin):
+                self.names.add(name)
+                name = name.parent()
+        self.names.add(self.origin)
+        self.labels = _key(self.origin)
+        for name in self.names:
+            node = self.zone.get_node(name)
+            self.types[_key(name)] = {r.rdtype for r in node.rdatasets} if node else set()
         rdataset = self.zone.find_rdataset(self.origin, dns.rdatatype.SOA)
-        rrset = dns.rrset.RRset(self.origin, dns.rdataclass.IN, dns.rdatatype.SOA)
-        rrset.update(rdataset)
-        return rrset
+        self.soa_rrset = dns.rrset.RRset(self.origin, dns.rdataclass.IN, dns.rdatatype.SOA)
+        self.soa_rrset.update(rdataset)
+        out = io.BytesIO()
+        self.soa_rrset.to_wire(out)
+        self.soa_wire = out.getvalue()
+
+
+def _key(name: dns.name.Name) -> tuple[bytes, ...]:
+    return tuple(label.lower() for label in name.labels if label)
 
 
 def load_zones(directory: Path = ZONES) -> list[ServedZone]:
@@ -85,11 +110,7 @@ def load_zones(directory: Path = ZONES) -> list[ServedZone]:
         )
         if options.get("signed"):
             _sign(entry)
-        for name in zone.nodes:
-            while name != origin and name.is_subdomain(origin):
-                entry.names.add(name)
-                name = name.parent()
-        entry.names.add(origin)
+        entry.index()
         served.append(entry)
     # The most specific zone first, so in-addr.arpa never hides a zone below it.
     served.sort(key=lambda z: len(z.origin.labels), reverse=True)
@@ -167,7 +188,8 @@ class DnsReplay:
 
     def stop(self) -> None:
         self._stopping.set()
-        self._tcp.shutdown()
+        if self._threads:  # shutdown() waits for a serve_forever that must have started
+            self._tcp.shutdown()
         self._tcp.server_close()
         for thread in self._threads:
             thread.join(timeout=2)
@@ -223,6 +245,9 @@ class DnsReplay:
 
     def answer(self, wire: bytes, *, tcp: bool) -> list[bytes]:
         """The reply messages for one query message; none for a query to drop."""
+        fast = None if tcp else self._negative(wire)
+        if fast is not None:
+            return [fast]
         try:
             query = dns.message.from_wire(wire)
         except dns.exception.DNSException:
@@ -357,6 +382,72 @@ class DnsReplay:
                 part.question = []
             messages.append(part.to_wire(max_size=65535))
         return messages
+
+    def _negative(self, wire: bytes) -> bytes | None:
+        """NXDOMAIN or "no data" for a plain query, built without dnspython's message
+        classes; None sends the query down the general path. A brute force asks mostly
+        for names that do not exist, and this is what lets the server keep up with it."""
+        if len(wire) < 17:
+            return None
+        qid, flags, qdcount, ancount, nscount, arcount = struct.unpack_from("!HHHHHH", wire)
+        if flags & 0xF800 or qdcount != 1 or ancount or nscount or arcount > 1:
+            return None  # a response, another opcode, or more than a plain question
+        labels, offset = [], 12
+        while True:
+            length = wire[offset]
+            if length == 0:
+                offset += 1
+                break
+            if length > 63 or offset + 1 + length > len(wire):
+                return None
+            labels.append(wire[offset + 1 : offset + 1 + length].lower())
+            offset += 1 + length
+        if offset + 4 > len(wire):
+            return None
+        qtype, qclass = struct.unpack_from("!HH", wire, offset)
+        question_end = offset + 4
+        edns_flags = None
+        if arcount:
+            if wire[question_end : question_end + 3] != b"\x00\x00\x29":
+                return None
+            if len(wire) != question_end + 11:
+                return None  # EDNS options: the general path reads them
+            edns_flags = struct.unpack_from("!H", wire, question_end + 7)[0]
+        key = tuple(labels)
+        zone = next((z for z in self.zones if key[len(key) - len(z.labels) :] == z.labels), None)
+        if (
+            qclass != 1
+            or zone is None
+            or zone.behaviour != "answer"
+            or zone.signed
+            or qtype in (dns.rdatatype.AXFR, dns.rdatatype.IXFR)
+        ):
+            return None
+        types = zone.types.get(key)
+        if types is None:
+            encloser = key[1:]
+            while encloser not in zone.types:
+                encloser = encloser[1:]
+            if (b"*", *encloser) in zone.types:
+                return None  # a wildcard answers: the general path synthesises it
+            rcode = dns.rcode.NXDOMAIN
+        elif qtype in types or dns.rdatatype.CNAME in types:
+            return None  # records to answer
+        else:
+            rcode = dns.rcode.NOERROR
+        self.queries.append(
+            (
+                b".".join(labels).decode("ascii", "replace") + ".",
+                dns.rdatatype.to_text(qtype),
+                "udp",
+            )
+        )
+        reply_flags = 0x8000 | (flags & 0x0100) | 0x0080 | rcode
+        header = struct.pack("!HHHHHH", qid, reply_flags, 1, 0, 1, 0 if edns_flags is None else 1)
+        opt = b""
+        if edns_flags is not None:  # our OPT: 1232-byte payload, the DO bit echoed
+            opt = struct.pack("!BHHBBHH", 0, 41, 1232, 0, 0, edns_flags & 0x8000, 0)
+        return header + wire[12:question_end] + zone.soa_wire + opt
 
     @staticmethod
     def _formerr(wire: bytes) -> list[bytes]:

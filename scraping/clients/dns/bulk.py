@@ -234,10 +234,14 @@ class BulkResolver:
 
     def _expire(self, rdtype: str, pending, timers, retries) -> Iterator[BulkResult]:
         now = time.monotonic()
-        while timers and timers[0][0] <= now:
-            _, qid, question = timers.popleft()
+        while timers:
+            deadline, qid, question = timers[0]
             if pending.get(qid) is not question:
-                continue  # answered already
+                timers.popleft()  # answered already: dropped now, so memory stays flat
+                continue
+            if deadline > now:
+                return
+            timers.popleft()
             del pending[qid]
             question.attempts += 1
             if question.attempts < self.attempts:
