@@ -50,10 +50,7 @@ def run_full_investigation_task(self, investigation_id: int) -> dict:
 )
 def scrape_github_investigation_task(self, investigation_id: int) -> dict:
     """Collect the investigation's GitHub targets only, then set its status."""
-    if not pipeline.claim_for_run(investigation_id):
-        return {"state": "skipped"}
-    count = pipeline.launch(investigation_id, family="github", analyse=False)
-    return {"state": "launched", "collection_tasks": count}
+    return _collect_family(investigation_id, "github")
 
 
 @shared_task(
@@ -61,9 +58,14 @@ def scrape_github_investigation_task(self, investigation_id: int) -> dict:
 )
 def analyze_domains_investigation_task(self, investigation_id: int) -> dict:
     """Analyse the investigation's domain targets only, then set its status."""
+    return _collect_family(investigation_id, "domain")
+
+
+def _collect_family(investigation_id: int, family: str) -> dict:
+    """Run one family of collectors on the investigation, without analysis or report."""
     if not pipeline.claim_for_run(investigation_id):
         return {"state": "skipped"}
-    count = pipeline.launch(investigation_id, family="domain", analyse=False)
+    count = pipeline.launch(investigation_id, family=family, analyse=False)
     return {"state": "launched", "collection_tasks": count}
 
 

@@ -238,8 +238,11 @@ class DnsReplay:
             wire = _read_exact(sock, struct.unpack("!H", header)[0])
             if wire is None:
                 return
-            for reply in self.answer(wire, tcp=True):
-                sock.sendall(struct.pack("!H", len(reply)) + reply)
+            try:
+                for reply in self.answer(wire, tcp=True):
+                    sock.sendall(struct.pack("!H", len(reply)) + reply)
+            except OSError:
+                return  # the client hung up, as one that stops a transfer early does
 
     # -- answers ----------------------------------------------------------------------
 
