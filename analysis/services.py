@@ -67,6 +67,7 @@ def summarise_graph(investigation_id: int) -> dict:
             severity=Severity.MEDIUM if failures else Severity.INFO,
             data={"failures": failures},
         )
+        record_zone_transfer_findings(investigation_id)
     logger.info(
         "Graph summarised: %d entities, %d relationships, %d source problems",
         total,
@@ -75,3 +76,32 @@ def summarise_graph(investigation_id: int) -> dict:
         extra={"investigation_id": investigation_id},
     )
     return {"entities": total, "relationships": relationships, "source_problems": len(failures)}
+
+
+def record_zone_transfer_findings(investigation_id: int) -> int:
+    """A name server that hands its zone to anyone publishes every name in it: one
+    finding per domain, naming the servers, with the transfers as evidence."""
+    domains = Entity.objects.filter(
+        investigation_id=investigation_id,
+        kind="domain",
+        attributes__has_key="zone_transfer_allowed_by",
+    )
+    for domain in domains:
+        servers = domain.attributes["zone_transfer_allowed_by"]
+        transfers = Relationship.objects.filter(target=domain, kind="allows_zone_transfer")
+        finding = upsert_finding(
+            investigation_id,
+            "zone_transfer_allowed",
+            domain.key,
+            title=f"Zone transfer allowed for {domain.name}",
+            description=(
+                f"{', '.join(servers)} answered a zone transfer (AXFR) from anyone: every "
+                "name and record of the zone is public."
+            ),
+            severity=Severity.HIGH,
+            score=float(len(servers)),
+            data={"domain": domain.key, "name_servers": servers},
+            entities=[domain, *(t.source for t in transfers)],
+        )
+        finding.evidence.set([e for t in transfers for e in t.evidence.all()])
+    return len(domains)

@@ -107,18 +107,29 @@ def _kinds_help() -> str:
 
 
 def _guess_from_bare(text: str) -> tuple[str, str]:
-    """A bare value is accepted where its kind is unambiguous: a GitHub address."""
+    """A bare value is accepted where its kind is unambiguous: a GitHub address is that
+    account or repository; any other host name or URL (defanged ones too) is a domain,
+    when a domain source is installed to say which texts are domains."""
     candidate = text if "://" in text else f"https://{text}"
-    parts = urlsplit(candidate)
-    host = (parts.hostname or "").lower()
-    if host in {"github.com", "www.github.com"}:
+    try:
+        parts = urlsplit(candidate)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        parts, host = None, ""
+    if parts is not None and host in {"github.com", "www.github.com"}:
         segments = [s for s in parts.path.split("/") if s]
         if len(segments) == 1:
             return TargetKind.GITHUB, segments[0]
         if len(segments) >= 2:
             return TargetKind.GITHUB_REPO, f"{segments[0]}/{segments[1]}"
-    if "." in host and " " not in text and "/" not in text.split("://")[-1].strip("/"):
-        return TargetKind.DOMAIN, text
+    domain_normaliser = _NORMALISERS.get(TargetKind.DOMAIN)
+    if domain_normaliser is not None and " " not in text:
+        try:
+            domain_normaliser(text)
+        except TargetError:
+            pass
+        else:
+            return TargetKind.DOMAIN, text
     raise TargetError(
         f"{excerpt(text)!r} has no kind. Write targets as kind:value, one of: {_kinds_help()}."
     )

@@ -52,9 +52,22 @@ def run_full_investigation_task(self, investigation_id: int) -> dict:
 )
 def scrape_github_investigation_task(self, investigation_id: int) -> dict:
     """Collect the investigation's GitHub targets only, then set its status."""
+    return _collect_family(investigation_id, "github")
+
+
+@shared_task(
+    bind=True, acks_late=True, reject_on_worker_lost=True, soft_time_limit=300, time_limit=600
+)
+def analyze_domains_investigation_task(self, investigation_id: int) -> dict:
+    """Analyse the investigation's domain targets only, then set its status."""
+    return _collect_family(investigation_id, "domain")
+
+
+def _collect_family(investigation_id: int, family: str) -> dict:
+    """Run one family of collectors on the investigation, without analysis or report."""
     if not pipeline.claim_for_run(investigation_id):
         return {"state": "skipped"}
-    count = pipeline.launch(investigation_id, family="github", analyse=False)
+    count = pipeline.launch(investigation_id, family=family, analyse=False)
     return {"state": "launched", "collection_tasks": count}
 
 

@@ -4,6 +4,8 @@ product at them."""
 from typing import Any
 
 from .bluesky.server import BlueskyReplay
+from .ct.server import CtReplay
+from .dns.server import DnsReplay
 from .github.server import GitHubReplay
 from .mastodon.server import MastodonReplay
 from .sites.world import SITE_TIMEOUT, demo_simulation
@@ -15,7 +17,9 @@ class ReplayWorld:
         self.mastodon = MastodonReplay(host)
         self.bluesky = BlueskyReplay(host)
         self.sites = demo_simulation()
-        self.servers = [self.github, self.mastodon, self.bluesky, self.sites]
+        self.dns = DnsReplay(host)
+        self.ct = CtReplay(host)
+        self.servers = [self.github, self.mastodon, self.bluesky, self.sites, self.dns, self.ct]
 
     def env(self) -> dict[str, str]:
         return {
@@ -25,6 +29,10 @@ class ReplayWorld:
             "SITE_URL_OVERRIDE": self.sites.url,
             # The simulation's slow site answers after this; the demo need not wait longer.
             "USERNAME_SITE_TIMEOUT": str(SITE_TIMEOUT),
+            # One loopback server is both the resolver and every domain's name server.
+            "DNS_RESOLVERS": self.dns.address,
+            "DNS_NAMESERVER_OVERRIDE": self.dns.address,
+            "CT_URL": self.ct.url,
             # The replay world lives on loopback, which the product refuses by default.
             "ALLOW_PRIVATE_ADDRESSES": "1",
         }

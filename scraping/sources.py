@@ -4,9 +4,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from investigations.registry import Collector, register_collector, register_platform_reader
-from investigations.targets import TargetKind, register_normaliser
+from investigations.targets import TargetError, TargetKind, register_normaliser
 
 from . import ratelimit
+from .domains.names import DomainNameError, normalise_domain
 from .services.social import bluesky, mastodon, usernames
 from .social_targets import normalise_bluesky, normalise_mastodon, normalise_username
 
@@ -49,6 +50,17 @@ def platform_states(platforms: list[str]) -> list[dict[str, Any]]:
     return states
 
 
+DOMAIN_TASK = "scraping.tasks.analyze_domain_task"
+DOMAIN_FAMILY = "domain"
+
+
+def normalise_domain_target(value: str) -> str:
+    try:
+        return normalise_domain(value)
+    except DomainNameError as exc:
+        raise TargetError(str(exc)) from exc
+
+
 def register_all() -> None:
     for kind, task_name in GITHUB_COLLECTORS.items():
         register_collector(kind, Collector(source="github", task_name=task_name, family="github"))
@@ -57,4 +69,8 @@ def register_all() -> None:
         register_collector(
             kind, Collector(source=source, task_name=task_name, family=SOCIAL_FAMILY)
         )
+    register_normaliser(TargetKind.DOMAIN, normalise_domain_target)
+    register_collector(
+        TargetKind.DOMAIN, Collector(source="domain", task_name=DOMAIN_TASK, family=DOMAIN_FAMILY)
+    )
     register_platform_reader(platform_states)

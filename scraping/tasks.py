@@ -12,7 +12,7 @@ from investigations.models import Target
 from investigations.targets import TargetKind
 from investigations.tasking import JobTask, run_target_job
 
-from .services import github
+from .services import domain, github
 from .services.social import bluesky, mastodon, usernames
 
 
@@ -33,7 +33,13 @@ def scrape_github_repository_task(self, target_id: int) -> dict:
 
 # A username run is bounded by USERNAME_RUN_TIMEOUT (120 s by default) plus the writing
 # of one evidence row per site; a profile reads a few pages. Both stay well under these.
-@shared_task(bind=True, base=JobTask, soft_time_limit=600, time_limit=900)
+@shared_task(
+    bind=True,
+    base=JobTask,
+    soft_time_limit=600,
+    time_limit=900,
+    rate_limit=settings.OSINT_COLLECTION_TASK_RATE_LIMIT,
+)
 def scrape_username_task(self, target_id: int) -> dict:
     """Check a username on every site of the manifest (username enumeration)."""
     return run_target_job(
@@ -47,7 +53,13 @@ PROFILE_COLLECTORS = {
 }
 
 
-@shared_task(bind=True, base=JobTask, soft_time_limit=300, time_limit=600)
+@shared_task(
+    bind=True,
+    base=JobTask,
+    soft_time_limit=300,
+    time_limit=600,
+    rate_limit=settings.OSINT_COLLECTION_TASK_RATE_LIMIT,
+)
 def scrape_social_media_profile_task(self, target_id: int) -> dict:
     """Collect one profile on one platform (a mastodon: or bluesky: target)."""
     kind = Target.objects.filter(pk=target_id).values_list("kind", flat=True).first()
@@ -55,3 +67,16 @@ def scrape_social_media_profile_task(self, target_id: int) -> dict:
         return {"state": "skipped", "error": f"no profile collector for kind {kind!r}"}
     source, work = PROFILE_COLLECTORS[TargetKind(kind)]
     return run_target_job(self, target_id, source=source, work=work)
+
+
+# A brute force of the larger wordlists against a slow public resolver takes minutes.
+@shared_task(
+    bind=True,
+    base=JobTask,
+    soft_time_limit=1800,
+    time_limit=1900,
+    rate_limit=settings.OSINT_COLLECTION_TASK_RATE_LIMIT,
+)
+def analyze_domain_task(self, target_id: int) -> dict:
+    """DNS, subdomains and certificates of one domain target, each part a step."""
+    return run_target_job(self, target_id, source=domain.SOURCE, work=domain.analyze_domain)

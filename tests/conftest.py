@@ -88,6 +88,28 @@ def mastodon_replay(settings):
 
 
 @pytest.fixture
+def dns_replay(settings):
+    """A loopback DNS server answering the replay zones, as the product's resolver and
+    as every domain's name server, with short waits and a short wordlist."""
+    from replay.dns.server import DnsReplay
+
+    with DnsReplay() as server:
+        settings.DNS_RESOLVERS = [server.address]
+        settings.DNS_NAMESERVER_OVERRIDE = server.address
+        # Short enough that the zone which never answers costs little, long enough that a
+        # busy CI machine does not turn an answer into a timeout.
+        settings.DNS_TIMEOUT = 0.5
+        settings.DNS_LIFETIME = 1.2
+        settings.DNS_BRUTEFORCE_TIMEOUT = 0.5
+        settings.DNS_BRUTEFORCE_ATTEMPTS = 3
+        settings.DNS_TRANSFER_TIMEOUT = 2.0
+        settings.SUBDOMAIN_WORDLIST = "top-5000"
+        settings.SUBDOMAIN_WORDLIST_SIZE = 300
+        settings.ALLOW_PRIVATE_ADDRESSES = True
+        yield server
+
+
+@pytest.fixture
 def bluesky_replay(settings):
     from replay.bluesky.server import BlueskyReplay
 
@@ -107,3 +129,13 @@ def eager_celery(settings):
     yield
     current_app.conf.task_always_eager = False
     current_app.conf.task_eager_propagates = False
+
+
+@pytest.fixture
+def ct_replay(settings):
+    """A crt.sh-style certificate search on loopback, with the product pointed at it."""
+    from replay.ct.server import CtReplay
+
+    with CtReplay() as server:
+        settings.CT_URL = server.url
+        yield server

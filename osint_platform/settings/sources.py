@@ -17,10 +17,28 @@ GITHUB_MAX_PAGES = env_int("GITHUB_MAX_PAGES", 50)
 MASTODON_URL_OVERRIDE = env_optional("MASTODON_URL_OVERRIDE")
 BLUESKY_API_URL = env_str("BLUESKY_API_URL", "https://public.api.bsky.app").rstrip("/")
 SITE_URL_OVERRIDE = env_optional("SITE_URL_OVERRIDE")
-DNS_RESOLVERS = env_list("DNS_RESOLVERS", [])
+DNS_RESOLVERS = env_list("DNS_RESOLVERS", [])  # host:port, comma separated; empty: resolv.conf
+# Seconds to wait for one answer, and for one question across every resolver and retry.
+DNS_TIMEOUT = env_float("DNS_TIMEOUT", 2.0)
+DNS_LIFETIME = env_float("DNS_LIFETIME", 6.0)
+# Send every question meant for a domain's own name servers (zone transfers) to this
+# host:port instead of the address the name server's name resolves to.
+DNS_NAMESERVER_OVERRIDE = env_optional("DNS_NAMESERVER_OVERRIDE")
+DNS_TRANSFER_TIMEOUT = env_float("DNS_TRANSFER_TIMEOUT", 10.0)
+DNS_TRANSFER_MAX_RECORDS = env_int("DNS_TRANSFER_MAX_RECORDS", 100_000)
+# Subdomain brute force: which shipped wordlist (top-5000, top-20000, namelist), how many
+# of its words, and how many questions in flight. 200 in flight keeps a public resolver
+# well below the rates at which they start to refuse.
+SUBDOMAIN_WORDLIST = env_str("SUBDOMAIN_WORDLIST", "top-5000")
+SUBDOMAIN_WORDLIST_SIZE = env_int("SUBDOMAIN_WORDLIST_SIZE", 5000)
+DNS_BRUTEFORCE_CONCURRENCY = env_int("DNS_BRUTEFORCE_CONCURRENCY", 200)
+DNS_BRUTEFORCE_TIMEOUT = env_float("DNS_BRUTEFORCE_TIMEOUT", 1.5)
+DNS_BRUTEFORCE_ATTEMPTS = env_int("DNS_BRUTEFORCE_ATTEMPTS", 3)
 WHOIS_SERVER = env_optional("WHOIS_SERVER")
 RDAP_URL = env_optional("RDAP_URL")
 CT_URL = env_str("CT_URL", "https://crt.sh").rstrip("/")
+# crt.sh takes long over large domains; its answers are waited for longer than others.
+CT_READ_TIMEOUT = env_float("CT_READ_TIMEOUT", 90.0)
 WEB_URL_OVERRIDE = env_optional("WEB_URL_OVERRIDE")
 OUTBOUND_PROXY = env_optional("OUTBOUND_PROXY")
 ALLOW_PRIVATE_ADDRESSES = env_bool("ALLOW_PRIVATE_ADDRESSES", False)

@@ -1,0 +1,88 @@
+"""Domain analysis: every part an analyst checks by hand, each run as its own step.
+
+``analyze_domain(ctx, domain)`` runs the parts in ``PARTS`` in order. A part is a
+function ``collect(ctx, writer, domain) -> dict`` in a module of this package; it writes
+what it finds to the graph as it goes and returns counts for the job record. Each part
+runs inside ``ctx.step(name)``, so one failing part is recorded (and makes the target
+"partial") while the others still run. Only when every part failed does the job fail,
+as a transient fault (retried) when every failure was transient.
+"""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from investigations.errors import PermanentError, TransientError
+from investigations.services.graph import GraphWriter
+from investigations.tasking import JobContext
+
+from ...domains.names import to_unicode
+from . import certificates, dns_records, subdomains
+from .common import domain_node
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "domain"
+
+Part = Callable[[JobContext, GraphWriter, str], dict[str, Any]]
+
+# In order. Registration data (registration.collect) and web technologies (web.collect)
+# are written on another branch with this same signature and join this list when merged:
+# ("registration", registration.collect) after "dns", ("web", web.collect) at the end.
+PARTS: list[tuple[str, Part]] = [
+    ("dns", dns_records.collect),
+    ("subdomains", subdomains.collect),
+    ("certificates", certificates.collect),
+]
+
+
+class PartContext:
+    """The job context as one part sees it: ``progress`` runs from 0 to 100 within the
+    part's share of the job; everything else is the job's own context."""
+
+    def __init__(self, ctx: JobContext, start: int, end: int):
+        self._ctx = ctx
+        self._start, self._end = start, end
+
+    def progress(self, percent: int) -> None:
+        share = max(0, min(100, percent)) * (self._end - self._start) // 100
+        self._ctx.progress(self._start + share)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ctx, name)
+
+
+def analyze_domain(ctx: JobContext, domain: str, parts: list[tuple[str, Part]] | None = None):
+    """Run every part on ``domain`` (stored form); returns each part's counts."""
+    parts = PARTS if parts is None else parts
+    writer = GraphWriter(ctx.investigation_id, ctx.target_id, SOURCE)
+    domain_node(writer, domain, attributes={"target": True})
+    results: dict[str, Any] = {"domain": domain, "shown_as": to_unicode(domain)}
+    failures: list[Exception] = []
+
+    for index, (name, collect) in enumerate(parts):
+        part_ctx = PartContext(ctx, 100 * index // len(parts), 100 * (index + 1) // len(parts))
+        with ctx.step(name):
+            try:
+                results[name] = collect(part_ctx, writer, domain)
+            except Exception as exc:
+                failures.append(exc)
+                raise
+        ctx.progress(100 * (index + 1) // len(parts))
+
+    if parts and len(failures) == len(parts):
+        reasons = "; ".join(
+            f"{name}: {ctx.steps.get(name, {}).get('error', '')}" for name, _ in parts
+        )
+        error = (
+            TransientError
+            if all(isinstance(f, TransientError) for f in failures)
+            else PermanentError
+        )
+        raise error(f"Every part of the analysis of {to_unicode(domain)} failed: {reasons}")
+    logger.info(
+        "Domain analysed: %s",
+        domain,
+        extra={**ctx.log_extra, "target": domain},
+    )
+    return results
