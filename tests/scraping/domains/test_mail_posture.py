@@ -36,18 +36,18 @@ def test_no_spf_record_is_reported_as_absent():
     assert read_spf(["google-site-verification=abc"]) == {"present": False}
 
 
-def test_dmarc_of_github_gives_policy_subdomain_policy_and_report_addresses():
+def test_dmarc_gives_policy_subdomain_policy_and_report_addresses():
     dmarc = read_dmarc(
         [
-            "v=DMARC1; p=quarantine; sp=reject; pct=100; rua=mailto:dmarc@github.com; "
-            "ruf=mailto:dmarc@github.com; fo=1"
+            "v=DMARC1; p=quarantine; sp=reject; pct=100; rua=mailto:dmarc@example.com; "
+            "ruf=mailto:dmarc@example.com; fo=1"
         ]
     )
 
     assert dmarc["policy"] == "quarantine"
     assert dmarc["subdomain_policy"] == "reject"
     assert dmarc["percent"] == 100
-    assert dmarc["rua"] == ["mailto:dmarc@github.com"]
+    assert dmarc["rua"] == ["mailto:dmarc@example.com"]
     assert dmarc["failure_options"] == "1"
     assert dmarc["enforced"] is True
 
