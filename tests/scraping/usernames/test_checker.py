@@ -8,7 +8,7 @@ from replay.sites.behaviour import Scenario
 from scraping.usernames.checker import InMemoryControlMemory
 from scraping.usernames.detection import CheckState, Reason
 
-from .conftest import make_site
+from .conftest import make_site, run_apart
 
 STATUS = make_site("statusy", {"method": "status", "missing_status": []})
 TEXT = make_site("texty", {"method": "text", "missing_text": ["Sorry, no such member"]})
@@ -265,6 +265,6 @@ def test_checks_run_when_the_caller_already_has_an_event_loop_running(simulate, 
     async def caller():
         return checker.check("alice", [STATUS])
 
-    results = asyncio.run(caller())
+    results = run_apart(caller())
 
     assert [r.state for r in results] == [CheckState.FOUND]

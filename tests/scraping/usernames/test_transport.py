@@ -11,7 +11,7 @@ from scraping.usernames import transport
 from scraping.usernames.detection import CheckState
 from scraping.usernames.transport import PooledResolver
 
-from .conftest import make_site
+from .conftest import make_site, run_apart
 
 STATUS = make_site("statusy", {"method": "status"})
 
@@ -90,7 +90,7 @@ def test_name_lookups_of_a_run_are_under_way_at_once_not_queued(monkeypatch):
         finally:
             await resolver.close()
 
-    answers = asyncio.run(resolve_all())
+    answers = run_apart(resolve_all())
 
     assert release.is_set()
     assert sorted(arrived) == sorted(hosts)
@@ -114,6 +114,6 @@ def test_the_hosts_file_answers_for_localhost():
         finally:
             await resolver.close()
 
-    answers = asyncio.run(resolve())
+    answers = run_apart(resolve())
 
     assert {(a["host"], a["port"]) for a in answers} == {("127.0.0.1", 8080)}
