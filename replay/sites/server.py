@@ -99,6 +99,7 @@ class SiteSimulation:
         self.ports: dict[str, int] = {}
         self._wanted_ports = dict(ports or {})  # site id (or "*") -> port; 0 = any free
         self._servers: list[asyncio.AbstractServer] = []
+        self._open: set[_Connection] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -135,11 +136,10 @@ class SiteSimulation:
             await self._listen("*")
 
     async def _listen(self, key: str) -> None:
-        async def handle(reader, writer):
-            await self._connection(key, reader, writer)
-
         port = self._wanted_ports.get(key, 0)
-        server = await asyncio.start_server(handle, self.host, port, backlog=1024)
+        server = await self._loop.create_server(
+            lambda: self._connection(key), self.host, port, backlog=1024
+        )
         self._servers.append(server)
         self.ports[key] = server.sockets[0].getsockname()[1]
 
@@ -176,11 +176,8 @@ class SiteSimulation:
             for server in self._servers:
                 server.close()
             # Connections still open (a slow answer) end here, not with the loop.
-            current = asyncio.current_task()
-            pending = [t for t in asyncio.all_tasks() if t is not current]
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            for connection in list(self._open):
+                connection.abort()
 
         if self._thread is not None:
             asyncio.run_coroutine_threadsafe(close(), loop).result(10)
@@ -196,31 +193,18 @@ class SiteSimulation:
 
     # -- answering ------------------------------------------------------------------------------
 
-    async def _connection(self, key: str, reader, writer) -> None:
-        try:
-            while True:
-                request = await self._read_request(reader)
-                if request is None:
-                    break
-                reply = self.answer(key, request)
-                delay = self.latency + reply.delay
-                if delay:
-                    await asyncio.sleep(delay)
-                writer.write(self._encode(request, reply))
-                await writer.drain()
-                if request.headers.get("connection", "").lower() == "close":
-                    break
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            pass
-        finally:
-            writer.transport.abort()
+    def _connection(self, key: str) -> "_Connection":
+        return _Connection(self, key)
 
     @staticmethod
-    async def _read_request(reader) -> SiteRequest | None:
-        head = await reader.readuntil(b"\r\n\r\n") if not reader.at_eof() else b""
-        if not head or len(head) > _MAX_HEADER_BYTES:
-            return None
-        lines = head.decode("latin-1").split("\r\n")
+    def _parse_request(buffer: bytearray) -> tuple[SiteRequest | None, int]:
+        """The first whole request in ``buffer`` and the bytes it took (0: not whole yet)."""
+        end = buffer.find(b"\r\n\r\n")
+        if end > _MAX_HEADER_BYTES:
+            raise ValueError("request head too long")
+        if end < 0:
+            return None, 0
+        lines = bytes(buffer[:end]).decode("latin-1").split("\r\n")
         method, target, _ = (lines[0].split(" ", 2) + ["", ""])[:3]
         headers = {}
         for line in lines[1:]:
@@ -228,8 +212,11 @@ class SiteSimulation:
             if sep:
                 headers[name.strip().lower()] = value.strip()
         length = int(headers.get("content-length") or 0)
-        body = await reader.readexactly(length) if length else b""
-        return SiteRequest(method.upper(), headers.get("host", ""), target, headers, body)
+        used = end + 4 + length
+        if len(buffer) < used:
+            return None, 0
+        body = bytes(buffer[end + 4 : used])
+        return SiteRequest(method.upper(), headers.get("host", ""), target, headers, body), used
 
     @staticmethod
     def _encode(request: SiteRequest, reply: SimReply) -> bytes:
@@ -284,3 +271,70 @@ class SiteSimulation:
         if scenario == Scenario.SLOW:
             reply.delay = self.slow_seconds
         return reply
+
+
+class _Connection(asyncio.Protocol):
+    """One client connection: requests answered in turn, each after the latency.
+
+    A protocol rather than a stream handler task: with hundreds of connections opened in
+    the same instant, a task, a reader and a writer for each cost the simulation more
+    time than answering does, and that time would be charged to the client measured.
+    """
+
+    def __init__(self, simulation: SiteSimulation, key: str):
+        self.simulation = simulation
+        self.key = key
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.answering = False  # a request waits for its latency; later ones queue
+        self.timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.simulation._open.add(self)
+
+    def connection_lost(self, exc) -> None:
+        self.simulation._open.discard(self)
+        if self.timer is not None:
+            self.timer.cancel()
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if not self.answering:
+            self._next()
+
+    def _next(self) -> None:
+        try:
+            request, used = SiteSimulation._parse_request(self.buffer)
+        except ValueError:  # a broken length or an endless head: no answer for it
+            self.abort()
+            return
+        if request is None:
+            if len(self.buffer) > _MAX_HEADER_BYTES:
+                self.abort()
+            return
+        del self.buffer[:used]
+        self.answering = True
+        reply = self.simulation.answer(self.key, request)
+        payload = SiteSimulation._encode(request, reply)
+        close = request.headers.get("connection", "").lower() == "close"
+        delay = self.simulation.latency + reply.delay
+        if delay:
+            self.timer = asyncio.get_running_loop().call_later(delay, self._send, payload, close)
+        else:
+            self._send(payload, close)
+
+    def _send(self, payload: bytes, close: bool) -> None:
+        self.timer = None
+        self.answering = False
+        if self.transport is None or self.transport.is_closing():
+            return
+        self.transport.write(payload)
+        if close:
+            self.transport.close()
+        elif self.buffer:
+            self._next()

@@ -17,10 +17,12 @@ rate-limit answers are "unknown" with the reason (see detection.py).
 """
 
 import asyncio
+import gc
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
@@ -39,7 +41,7 @@ from .detection import (
 )
 from .manifest import DetectMethod, Site
 from .rules import control_name, is_valid_for
-from .transport import SiteTransport
+from .transport import Answer, SiteTransport, run_loop
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,26 @@ MAX_REDIRECTS = 5
 # A status test needs no more than the start of a page (for firewall markers and the
 # evidence kept); text and JSON tests read up to the transport's limit.
 _STATUS_READ_LIMIT = 64 * 1024
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """No automatic garbage collection while the checks are in flight.
+
+    A run allocates fast enough to trigger a full collection about every other run, and
+    one takes 50-60 ms in a process with Django loaded (more in a worker): answers that
+    arrive meanwhile wait, and the whole run is late by as much (measured in
+    bench/username_enum.py). A run is bounded in time and in what it allocates, so the
+    collection is left for after it; the state found is restored, so a caller that had
+    turned collection off keeps it off.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class ControlMemory(Protocol):
@@ -139,9 +161,9 @@ class UsernameChecker:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(self.check_async(username, sites))
+            return run_loop(self.check_async(username, sites))
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="username-check") as pool:
-            return pool.submit(asyncio.run, self.check_async(username, sites)).result()
+            return pool.submit(run_loop, self.check_async(username, sites)).result()
 
     def stop(self) -> None:
         """Cancel a run from another thread; open checks become "unknown"."""
@@ -161,20 +183,21 @@ class UsernameChecker:
                 self._report(results[site.id])
 
         semaphore = asyncio.Semaphore(self.transport.concurrency)
-        async with self.transport.opened():
-            tasks = {
-                asyncio.create_task(self._check_site(semaphore, site, username)): site
-                for site in to_ask
-            }
-            cancelled = False
-            if tasks:
-                try:
-                    await asyncio.wait(tasks, timeout=self.run_timeout)
-                except asyncio.CancelledError:
-                    cancelled = True
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+        with collection_paused():
+            async with self.transport.opened():
+                tasks = {
+                    asyncio.create_task(self._check_site(semaphore, site, username)): site
+                    for site in to_ask
+                }
+                cancelled = False
+                if tasks:
+                    try:
+                        await asyncio.wait(tasks, timeout=self.run_timeout)
+                    except asyncio.CancelledError:
+                        cancelled = True
+                    for task in tasks:
+                        task.cancel()
+                    await asyncio.gather(*tasks, return_exceptions=True)
         for task, site in tasks.items():
             results[site.id] = self._outcome(task, site, username, cancelled)
         return [results[site.id] for site in sites]
@@ -249,59 +272,54 @@ class UsernameChecker:
         )
 
     async def _probe(self, site: Site, username: str) -> CheckResult:
+        # The result is built once, at the end: hundreds of probes run per name, and
+        # rebuilding it after every step showed in the profile.
         started = time.monotonic()
-        url = site.probe_url(username)
+        url = first_url = site.probe_url(username)
         method = site.method
         payload = site.probe_payload(username) if site.payload is not None else None
         profile = site.profile_url(username)
         read_limit = _STATUS_READ_LIMIT if site.detect.method == DetectMethod.STATUS else None
-        result = self._result(site, username, unknown(Reason.TIMEOUT, ""), url, method)
+        answer: Answer | None = None
+        final_url = ""
         try:
             async with asyncio.timeout(self.site_timeout):
                 for _ in range(MAX_REDIRECTS + 1):
                     answer = await self.transport.fetch(
                         method, url, headers=site.headers, payload=payload, read_limit=read_limit
                     )
-                    result = replace(
-                        result,
-                        status=answer.status,
-                        final_url=url,
-                        headers=answer.headers,
-                        body=answer.body,
-                        truncated=answer.truncated,
-                    )
+                    final_url = url
                     location = answer.headers.get("location")
                     if not (300 <= answer.status < 400 and location):
-                        return self._finish(
-                            result, judge(site, answer.status, answer.headers, answer.body), started
-                        )
+                        verdict = judge(site, answer.status, answer.headers, answer.body)
+                        break
                     target = urljoin(url, location)
                     verdict = judge_redirect(site, answer.status, profile, target, username)
                     if verdict is not None:
-                        return self._finish(replace(result, final_url=target), verdict, started)
+                        final_url = target
+                        break
                     url = target
                     if answer.status in (301, 302, 303) and method == "POST":
                         method, payload = "GET", None
-                verdict = unknown(Reason.TOO_MANY_REDIRECTS, f"more than {MAX_REDIRECTS} redirects")
-                return self._finish(result, verdict, started)
+                else:
+                    verdict = unknown(
+                        Reason.TOO_MANY_REDIRECTS, f"more than {MAX_REDIRECTS} redirects"
+                    )
         except TimeoutError:
             verdict = unknown(Reason.TIMEOUT, f"no full answer within {self.site_timeout:g} s")
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             verdict = unknown(
                 Reason.CONNECTION_ERROR, f"could not reach the site: {type(exc).__name__}"
             )
-        return self._finish(result, verdict, started)
-
-    @staticmethod
-    def _finish(result: CheckResult, verdict: Verdict, started: float) -> CheckResult:
-        return replace(
-            result,
-            state=verdict.state,
-            reason=verdict.reason,
-            detail=verdict.detail,
-            elapsed=time.monotonic() - started,
-            checked_at=datetime.now(UTC),
-        )
+        result = self._result(site, username, verdict, first_url, site.method)
+        result.elapsed = time.monotonic() - started
+        if answer is not None:
+            result.status = answer.status
+            result.final_url = final_url
+            result.headers = answer.headers
+            result.body = answer.body
+            result.truncated = answer.truncated
+        return result
 
     @staticmethod
     def _result(

@@ -1,9 +1,19 @@
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from replay.sites.server import SiteSimulation, Truth
 from scraping.usernames.checker import UsernameChecker
 from scraping.usernames.manifest import site_from_dict
 from scraping.usernames.transport import SiteTransport
+
+
+def run_apart(coroutine):
+    """Run a coroutine on a new loop in a thread of its own: the test's thread may have a
+    loop running already (Playwright's sync API keeps one for the whole session)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def make_site(site_id: str, detect: dict, **extra):

@@ -1,5 +1,4 @@
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
@@ -9,7 +8,7 @@ from replay.sites.behaviour import Scenario
 from scraping.usernames.checker import InMemoryControlMemory
 from scraping.usernames.detection import CheckState, Reason
 
-from .conftest import make_site
+from .conftest import make_site, run_apart
 
 STATUS = make_site("statusy", {"method": "status", "missing_status": []})
 TEXT = make_site("texty", {"method": "text", "missing_text": ["Sorry, no such member"]})
@@ -266,8 +265,6 @@ def test_checks_run_when_the_caller_already_has_an_event_loop_running(simulate, 
     async def caller():
         return checker.check("alice", [STATUS])
 
-    # On a thread of its own, since this test process may already run a loop (Playwright).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        results = pool.submit(asyncio.run, caller()).result()
+    results = run_apart(caller())
 
     assert [r.state for r in results] == [CheckState.FOUND]

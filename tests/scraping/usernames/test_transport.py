@@ -1,0 +1,119 @@
+import asyncio
+import gc
+import socket
+import threading
+from types import SimpleNamespace
+
+import pytest
+import uvloop
+
+from scraping.usernames import transport
+from scraping.usernames.detection import CheckState
+from scraping.usernames.transport import PooledResolver
+
+from .conftest import make_site, run_apart
+
+STATUS = make_site("statusy", {"method": "status"})
+
+
+def test_a_run_has_its_own_uvloop_event_loop(simulate, checker_for):
+    simulation = simulate([STATUS], present=["alice"])
+    loops = []
+    checker = checker_for(
+        simulation, on_result=lambda result: loops.append(asyncio.get_running_loop())
+    )
+
+    results = checker.check("alice", [STATUS])
+
+    assert [r.state for r in results] == [CheckState.FOUND]
+    assert isinstance(loops[0], uvloop.Loop)
+
+
+@pytest.mark.parametrize("enabled_before", [True, False])
+def test_garbage_collection_waits_while_checks_are_in_flight_and_is_restored_after(
+    simulate, checker_for, enabled_before
+):
+    simulation = simulate([STATUS], present=["alice"])
+    during = []
+    checker = checker_for(simulation, on_result=lambda result: during.append(gc.isenabled()))
+    if not enabled_before:
+        gc.disable()
+    try:
+        checker.check("alice", [STATUS])
+        after = gc.isenabled()
+    finally:
+        gc.enable()
+
+    assert during == [False]
+    assert after is enabled_before
+
+
+def test_a_numeric_address_is_reached_without_any_name_lookup(simulate, checker_for, monkeypatch):
+    looked_up = []
+    original = PooledResolver.resolve
+
+    async def spying(self, host, port=0, family=socket.AF_INET):
+        looked_up.append(host)
+        return await original(self, host, port, family)
+
+    monkeypatch.setattr(PooledResolver, "resolve", spying)
+    simulation = simulate([STATUS], present=["alice"])
+    by_number = checker_for(simulation).check("alice", [STATUS])[0]
+    named = SimpleNamespace(url=simulation.url.replace("127.0.0.1", "localhost"))
+    by_name = checker_for(named).check("alice", [STATUS])[0]
+
+    assert (by_number.state, by_name.state) == (CheckState.FOUND, CheckState.FOUND)
+    # 127.0.0.1 went straight to connect; "localhost" went through the run's resolver.
+    assert looked_up == ["localhost"]
+
+
+def test_name_lookups_of_a_run_are_under_way_at_once_not_queued(monkeypatch):
+    hosts = [f"site{n}.example" for n in range(20)]
+    arrived, release = [], threading.Event()
+    lock = threading.Lock()
+
+    def slow_lookup(host, port, family=0, type=0, proto=0, flags=0):
+        with lock:
+            arrived.append(host)
+            if len(arrived) == len(hosts):
+                release.set()
+        # Each lookup waits for all the others: queued lookups would never all arrive.
+        release.wait(10)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("192.0.2.7", port))]
+
+    monkeypatch.setattr(transport.socket, "getaddrinfo", slow_lookup)
+
+    async def resolve_all():
+        resolver = PooledResolver()
+        try:
+            return await asyncio.gather(*(resolver.resolve(h, 443) for h in hosts))
+        finally:
+            await resolver.close()
+
+    answers = run_apart(resolve_all())
+
+    assert release.is_set()
+    assert sorted(arrived) == sorted(hosts)
+    assert answers[0] == [
+        {
+            "hostname": "site0.example",
+            "host": "192.0.2.7",
+            "port": 443,
+            "family": socket.AF_INET,
+            "proto": 6,
+            "flags": socket.AI_NUMERICHOST | socket.AI_NUMERICSERV,
+        }
+    ]
+
+
+def test_the_hosts_file_answers_for_localhost():
+    async def resolve():
+        resolver = PooledResolver()
+        try:
+            return await resolver.resolve("localhost", 8080, socket.AF_INET)
+        finally:
+            await resolver.close()
+
+    answers = run_apart(resolve())
+
+    assert {(a["host"], a["port"]) for a in answers} == {("127.0.0.1", 8080)}
