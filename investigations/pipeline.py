@@ -99,8 +99,26 @@ def _follow_up(investigation_id: int, analyse: bool):
     if analyse:
         steps.append(_step(ANALYZE_TASK, JobPhase.ANALYSIS, "summary", investigation_id))
         steps.append(_step(REPORT_TASK, JobPhase.REPORT, "summary", investigation_id))
-    steps.append(signature(UPDATE_STATUS_TASK, args=(investigation_id,), immutable=True))
+    # The status step carries the run it belongs to: a step left over from an earlier,
+    # cancelled run must not end the current one.
+    run_id = Investigation.objects.values_list("pipeline_task_id", flat=True).get(
+        pk=investigation_id
+    )
+    steps.append(
+        signature(
+            UPDATE_STATUS_TASK, args=(investigation_id,), kwargs={"run_id": run_id}, immutable=True
+        )
+    )
     return chain(*steps) if len(steps) > 1 else steps[0]
+
+
+def resend_follow_up(investigation_id: int) -> None:
+    """Queue analysis, report and status again, after their messages were lost."""
+    step = Job.objects.filter(
+        investigation_id=investigation_id, phase=JobPhase.PIPELINE, name=COLLECTION_STEP
+    ).first()
+    analyse = bool(step.result.get("analyse", True)) if step else True
+    _follow_up(investigation_id, analyse).apply_async()
 
 
 def _step(task_name: str, phase: str, name: str, investigation_id: int):
@@ -209,9 +227,11 @@ def _claim_next_batch(investigation_id: int) -> tuple[list[tuple], bool, bool]:
                 .order_by("id")
                 .only("id", "target_id", "task_name")[: min(room, settings.OSINT_DISPATCH_BATCH)]
             )
+            sent_at = timezone.now()
             for job in batch:
                 job.celery_task_id = celery_control.new_task_id()
-            Job.objects.bulk_update(batch, ["celery_task_id"])
+                job.heartbeat_at = sent_at  # when it was sent, for the lost-message check
+            Job.objects.bulk_update(batch, ["celery_task_id", "heartbeat_at"])
         finished = not batch and in_flight == 0 and not active.exists()
         if finished:
             step.state, step.progress = JobState.SUCCEEDED, 100

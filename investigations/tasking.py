@@ -25,6 +25,7 @@ from .errors import CollectionError, JobCancelled, NotFoundError, PermanentError
 from .models import Investigation, JobPhase, JobState
 from .services import jobs as job_service
 from .services import progress as progress_service
+from .text import error_message, printable
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class JobContext:
     cached_answers: int = 0
     cached_since: datetime | None = None
     _last_heartbeat: float = field(default_factory=time.monotonic)
+    _mode: str | None = None
 
     def check_cancelled(self) -> None:
         if job_service.is_cancelled(self.investigation_id):
@@ -96,7 +98,28 @@ class JobContext:
 
     def note(self, message: str) -> None:
         """A problem worth showing that did not stop the work (a part not available)."""
-        self.notes.append(message[:500])
+        self.notes.append(printable(message, 500))
+
+    @property
+    def mode(self) -> str:
+        """The investigation's analysis mode (quick, detailed, comprehensive): how deep
+        its sources dig."""
+        if self._mode is None:
+            self._mode = (
+                Investigation.objects.filter(pk=self.investigation_id)
+                .values_list("mode", flat=True)
+                .first()
+            ) or "quick"
+        return self._mode
+
+    def each(self, items: list, start: int, end: int, every: int = 50) -> Iterator:
+        """Iterate over items, reporting progress from ``start`` to ``end`` percent (and a
+        heartbeat, and a cancellation check) every ``every`` items."""
+        total = len(items) or 1
+        for index, item in enumerate(items):
+            if index and index % every == 0:
+                self.progress(start + (end - start) * index // total)
+            yield item
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
@@ -119,9 +142,9 @@ class JobContext:
             else:
                 logger.warning("Step %s failed: %s", name, exc, extra=self.log_extra)
             message = (
-                str(exc)
+                printable(str(exc))
                 if isinstance(exc, CollectionError)
-                else f"Unexpected error: {type(exc).__name__}: {exc}"
+                else f"Unexpected error: {error_message(exc)}"
             )
             self.steps[name] = {
                 "state": "failed",
@@ -145,11 +168,14 @@ class JobContext:
 
 
 def retry_delay(retries: int, retry_after: float | None = None) -> float:
-    """Seconds before the next attempt: the upstream's hint when given, else exponential
-    backoff from the base delay with jitter, always under the cap."""
+    """Seconds before the next attempt: the upstream's hint when given (bounded by
+    OSINT_TASK_RETRY_AFTER_MAX), else exponential backoff from the base delay with jitter,
+    under OSINT_TASK_RETRY_MAX_DELAY."""
     cap = settings.OSINT_TASK_RETRY_MAX_DELAY
     if retry_after is not None and retry_after > 0:
-        return min(cap, retry_after + random.uniform(0, 1))
+        # An upstream that says when (a rate-limit reset) is waited for, up to a bound
+        # kept under the broker's visibility timeout.
+        return min(settings.OSINT_TASK_RETRY_AFTER_MAX, retry_after + random.uniform(0, 1))
     ceiling = min(cap, settings.OSINT_TASK_RETRY_BASE_DELAY * (2**retries))
     return random.uniform(ceiling / 2, ceiling)
 
@@ -188,7 +214,7 @@ def run_job(
     except JobCancelled:
         state, error = JobState.CANCELLED, "Cancelled"
     except NotFoundError as exc:
-        error, result = str(exc), {"outcome": "not_found"}
+        error, result = printable(str(exc)), {"outcome": "not_found"}
     except TransientError as exc:
         if task.request.retries < task.max_retries:
             delay = retry_delay(task.request.retries, exc.retry_after)
@@ -200,16 +226,16 @@ def run_job(
                 exc,
                 extra=ctx.log_extra,
             )
-            job_service.mark_retrying(job.pk, f"Retrying after: {exc}")
+            job_service.mark_retrying(job.pk, printable(f"Retrying after: {exc}"))
             raise task.retry(exc=exc, countdown=delay) from exc
-        error = f"Gave up after {task.request.retries + 1} attempts: {exc}"
+        error = printable(f"Gave up after {task.request.retries + 1} attempts: {exc}")
     except PermanentError as exc:
-        error = str(exc)
+        error = printable(str(exc))
     except SoftTimeLimitExceeded:
         error = f"Stopped at the time limit of {task.soft_time_limit or settings.CELERY_TASK_SOFT_TIME_LIMIT} s"
     except Exception as exc:  # noqa: BLE001 - one odd answer must not stop the pipeline
         logger.exception("Job failed on an unexpected error", extra=ctx.log_extra)
-        error = f"Unexpected error: {type(exc).__name__}: {exc}"
+        error = f"Unexpected error: {error_message(exc)}"
     finally:
         _current_job.reset(token)
 

@@ -84,9 +84,10 @@ def scrape_social_media_investigation_task(self, investigation_id: int) -> dict:
 
 
 @shared_task(bind=True, acks_late=True, soft_time_limit=120, time_limit=300)
-def update_investigation_status_task(self, investigation_id: int) -> str:
-    """Set the end status from the targets' outcomes; safe to run any number of times."""
-    investigation = progress_service.finalise_investigation(investigation_id)
+def update_investigation_status_task(self, investigation_id: int, run_id: str | None = None) -> str:
+    """Set the end status from the targets' outcomes; safe to run any number of times.
+    With ``run_id``, only while that run is the investigation's current one."""
+    investigation = progress_service.finalise_investigation(investigation_id, run_id=run_id)
     logger.info(
         "Investigation finished: %s",
         investigation.status,

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from django.conf import settings
@@ -28,11 +29,20 @@ from requests.adapters import HTTPAdapter
 from investigations.errors import PermanentError, TransientError
 from investigations.tasking import current_job
 
-from . import answers, ratelimit
+from . import answers, netguard, ratelimit
 
 logger = logging.getLogger(__name__)
 
 _CHUNK = 64 * 1024
+MAX_REDIRECTS = 5
+# Request headers that identify us to the first server and must not follow a redirect
+# to another one.
+_CREDENTIALS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
 
 
 @dataclass
@@ -141,23 +151,32 @@ class HttpClient:
         headers: dict[str, str] | None,
         allow_redirects: bool,
     ) -> HttpResponse:
+        """One request, following redirects by hand: an answer may point anywhere, so a
+        hop to another origin must not lead into the internal network (unless
+        ALLOW_PRIVATE_ADDRESSES) and never carries the original credentials."""
         started = time.monotonic()
-        try:
-            response = self.session.request(
-                method,
-                url,
-                params=params,
-                headers=headers,
-                timeout=(self.connect_timeout, self.read_timeout),
-                stream=True,
-                allow_redirects=allow_redirects,
-            )
-        except requests.Timeout as exc:
-            raise TransientError(f"No answer from {url} within {self.read_timeout:.0f} s") from exc
-        except requests.ConnectionError as exc:
-            raise TransientError(f"Could not connect to {url}: {type(exc).__name__}") from exc
-        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
-            raise PermanentError(f"Not a valid address: {url}") from exc
+        origin = _origin(url)
+        hop_headers = dict(headers or {})
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self._open(method, url, params, hop_headers)
+            location = response.headers.get("location")
+            if not (allow_redirects and response.is_redirect and location):
+                break
+            response.close()
+            url = urljoin(response.url, location)
+            if _origin(url) != origin:
+                host = urlsplit(url).hostname or ""
+                netguard.ensure_public_host(host)
+                hop_headers = {
+                    k: v for k, v in hop_headers.items() if k.lower() not in _CREDENTIALS
+                }
+            if response.status_code == 303 or (
+                response.status_code in (301, 302) and method == "POST"
+            ):
+                method = "GET"
+            params = None  # the new address carries its own query
+        else:
+            raise PermanentError(f"More than {MAX_REDIRECTS} redirects from {url}")
 
         with response:
             body, truncated = self._read_body(response, url, started)
@@ -170,6 +189,26 @@ class HttpClient:
             truncated=truncated,
             elapsed=time.monotonic() - started,
         )
+
+    def _open(
+        self, method: str, url: str, params: dict[str, Any] | None, headers: dict[str, str]
+    ) -> requests.Response:
+        try:
+            return self.session.request(
+                method,
+                url,
+                params=params,
+                headers=headers,
+                timeout=(self.connect_timeout, self.read_timeout),
+                stream=True,
+                allow_redirects=False,
+            )
+        except requests.Timeout as exc:
+            raise TransientError(f"No answer from {url} within {self.read_timeout:.0f} s") from exc
+        except requests.ConnectionError as exc:
+            raise TransientError(f"Could not connect to {url}: {type(exc).__name__}") from exc
+        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
+            raise PermanentError(f"Not a valid address: {url}") from exc
 
     def _read_body(
         self, response: requests.Response, url: str, started: float

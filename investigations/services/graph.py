@@ -2,6 +2,7 @@
 runs twice, or two tasks that meet the same entity, leave one row."""
 
 import hashlib
+import math
 import zlib
 from collections.abc import Iterable
 from datetime import datetime
@@ -12,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..models import Entity, Evidence, EvidenceOutcome, Relationship
+from ..text import BIDI_CONTROLS
 
 # Response headers worth keeping beside the body; request credentials are never kept.
 KEPT_HEADERS = frozenset(
@@ -38,19 +40,31 @@ _EMPTY = (None, "", [], {})
 MAX_ATTRIBUTE_TEXT = 10_000
 
 
-def clean_value(value: Any) -> Any:
-    """Scraped values made safe to store: no NUL characters (PostgreSQL refuses them), no
-    lone surrogates from broken encodings, and no unbounded text. Never executed or
-    interpreted: pages escape everything they show."""
+# Deeper nesting than this in a scraped value is cut: a hostile answer can nest a
+# thousand levels, which no real profile does.
+MAX_NESTING = 32
+_UNSAFE_CHARACTERS = {ord(ch): "\ufffd" for ch in ("\x00", *BIDI_CONTROLS)}
+
+
+def clean_value(value: Any, depth: int = 0) -> Any:
+    """Scraped values made safe to store and show. NUL characters (PostgreSQL refuses
+    them) and bidirectional overrides (they make text read otherwise) become U+FFFD, so
+    nothing is silently merged; lone surrogates from broken encodings are replaced;
+    text, nesting and non-finite numbers (JSON cannot hold NaN) are bounded. Never
+    executed or interpreted: pages escape everything they show."""
     if isinstance(value, str):
-        text = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+        text = value.translate(_UNSAFE_CHARACTERS).encode("utf-8", "replace").decode("utf-8")
         if len(text) > MAX_ATTRIBUTE_TEXT:
             text = text[:MAX_ATTRIBUTE_TEXT] + "…[truncated]"
         return text
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict | list | tuple) and depth >= MAX_NESTING:
+        return "…[nested too deep]"
     if isinstance(value, dict):
-        return {str(clean_value(k)): clean_value(v) for k, v in value.items()}
+        return {str(clean_value(k, depth + 1)): clean_value(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [clean_value(v) for v in value]
+        return [clean_value(v, depth + 1) for v in value]
     return value
 
 
@@ -170,7 +184,9 @@ def record_evidence(
     if len(body) > limit:
         body, truncated = body[:limit], True
     digest = hashlib.sha256(body).hexdigest()
-    kept_headers = {k.lower(): v for k, v in (headers or {}).items() if k.lower() in KEPT_HEADERS}
+    kept_headers = clean_value(
+        {k.lower(): v for k, v in (headers or {}).items() if k.lower() in KEPT_HEADERS}
+    )
     values = {
         "target_id": target_id,
         "method": method,

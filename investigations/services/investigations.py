@@ -80,16 +80,36 @@ def start_investigation(
         investigation.started_at = None
         investigation.finished_at = None
         investigation.pipeline_task_id = celery_control.new_task_id()
+        investigation.options = {**investigation.options, "pipeline_task": task_name}
         investigation.save()
         investigation.targets.update(status=TargetStatus.PENDING, error="")
         task_id = investigation.pipeline_task_id
-        transaction.on_commit(
-            lambda: celery_control.send(task_name, args=(investigation_id,), task_id=task_id)
-        )
+        transaction.on_commit(lambda: send_pipeline(investigation_id, task_name, task_id))
     logger.info(
         "Investigation queued", extra={"investigation_id": investigation_id, "task_id": task_id}
     )
     return investigation
+
+
+def send_pipeline(investigation_id: int, task_name: str, task_id: str) -> bool:
+    """Send the pipeline task. A broker that does not answer leaves the investigation
+    queued with the reason shown; the monitor sends it again (see OSINT_QUEUED_RESEND_SECONDS)."""
+    try:
+        celery_control.send(task_name, args=(investigation_id,), task_id=task_id)
+    except Exception as exc:  # noqa: BLE001 - any broker fault: the record must say so
+        logger.error(
+            "Could not send the pipeline task: %s",
+            exc,
+            extra={"investigation_id": investigation_id, "task_id": task_id},
+        )
+        Investigation.objects.filter(pk=investigation_id).update(
+            error_summary=(
+                "Not sent yet: the task broker did not answer "
+                f"({type(exc).__name__}); it is sent again automatically."
+            )
+        )
+        return False
+    return True
 
 
 def cancel_investigation(investigation_id: int) -> Investigation:

@@ -36,7 +36,8 @@ def queue_job(
         "error": "",
         "result": {},
         "started_at": None,
-        "heartbeat_at": None,
+        # When it was queued: the lost-message check measures from here.
+        "heartbeat_at": timezone.now(),
         "finished_at": None,
     }
     job, _ = Job.objects.update_or_create(
@@ -61,6 +62,7 @@ def begin_job(
     """Mark the job running; return None when this delivery has nothing to do.
 
     A message delivered a second time finds its job already finished and does nothing; a
+    message whose job was since sent under another task id is stale and does nothing; a
     job of a cancelled investigation is marked cancelled instead of run.
     """
     # Only the job row is locked: cancelling writes every job row too, so it meets this
@@ -74,9 +76,16 @@ def begin_job(
             name=name,
             defaults={"task_name": task_name, "celery_task_id": celery_task_id or ""},
         )
-        if job.state in FINISHED_JOB_STATES and (
-            not celery_task_id or job.celery_task_id == celery_task_id
-        ):
+        if celery_task_id and job.celery_task_id and job.celery_task_id != celery_task_id:
+            # The job was sent again under another id (a new run, or a lost message sent
+            # again): this message is stale, and the current one does the work.
+            logger.info(
+                "Stale delivery: the job now belongs to task %s; this one does nothing",
+                job.celery_task_id,
+                extra={"job_id": job.pk, "task_id": celery_task_id},
+            )
+            return None
+        if job.state in FINISHED_JOB_STATES:
             logger.info(
                 "Job already %s; this delivery does nothing",
                 job.state,

@@ -118,16 +118,21 @@ def sweep_stuck_jobs() -> dict[str, int]:
     return {"stuck_jobs": requeued + failed, "requeued": requeued, "failed": failed}
 
 
-def _requeue(job: Job, silence: int) -> int:
+def _requeue(job: Job, silence: int, *, state: str | None = None) -> int:
     task_id = celery_control.new_task_id()
     args = (job.target_id,) if job.target_id else (job.investigation_id,)
     with transaction.atomic():
+        reason = (
+            f"Sent again: still queued after {silence} s (the message was lost)"
+            if state == JobState.QUEUED
+            else f"Requeued: no heartbeat for {silence} s (the worker was lost)"
+        )
         updated = Job.objects.filter(
             pk=job.pk, state=job.state, heartbeat_at=job.heartbeat_at
         ).update(
             state=JobState.QUEUED,
             celery_task_id=task_id,
-            error=f"Requeued: no heartbeat for {silence} s (the worker was lost)",
+            error=reason,
             heartbeat_at=timezone.now(),
         )
         if updated:
@@ -137,8 +142,8 @@ def _requeue(job: Job, silence: int) -> int:
     if updated:
         celery_control.revoke([job.celery_task_id])
         logger.warning(
-            "Job stuck without heartbeat for %d s; requeued (attempt %d done)",
-            silence,
+            "%s; requeued (attempt %d done)",
+            reason,
             job.attempts,
             extra={"job_id": job.pk, "investigation_id": job.investigation_id},
         )
@@ -162,6 +167,57 @@ def _fail(job: Job, silence: int) -> int:
     return updated
 
 
+def resend_lost_work() -> dict[str, int]:
+    """Send again what was recorded as sent but never started: a queued investigation
+    whose pipeline task did not arrive (the broker was down), collection jobs and
+    follow-up steps whose messages were lost. Each goes out under its current run or a
+    new task id, so a late original is a no-op."""
+    now = timezone.now()
+    pipelines = _resend_queued_investigations(now)
+    stale = now - timedelta(seconds=settings.OSINT_JOB_QUEUED_STALE_SECONDS)
+    lost = Job.objects.filter(
+        state=JobState.QUEUED,
+        heartbeat_at__lt=stale,
+        investigation__status=InvestigationStatus.RUNNING,
+    ).exclude(celery_task_id="")
+    jobs = 0
+    for job in lost.filter(phase=JobPhase.SCRAPING):
+        jobs += _requeue(job, int((now - job.heartbeat_at).total_seconds()), state=JobState.QUEUED)
+    follow_ups = set(
+        lost.filter(phase__in=(JobPhase.ANALYSIS, JobPhase.REPORT)).values_list(
+            "investigation_id", flat=True
+        )
+    )
+    for investigation_id in follow_ups:
+        logger.warning(
+            "Follow-up steps queued too long ago; sent again",
+            extra={"investigation_id": investigation_id},
+        )
+        pipeline.resend_follow_up(investigation_id)
+    return {"pipelines": pipelines, "jobs": jobs, "follow_ups": len(follow_ups)}
+
+
+def _resend_queued_investigations(now) -> int:
+    from .investigations import RUN_FULL_INVESTIGATION_TASK, send_pipeline
+
+    cutoff = now - timedelta(seconds=settings.OSINT_QUEUED_RESEND_SECONDS)
+    sent = 0
+    for investigation in Investigation.objects.filter(
+        status=InvestigationStatus.QUEUED, updated_at__lt=cutoff
+    ):
+        if investigation.options.get("bulk"):
+            continue  # its list travels in the message; nothing here could send it again
+        Investigation.objects.filter(pk=investigation.pk).update(updated_at=now)
+        task_name = investigation.options.get("pipeline_task", RUN_FULL_INVESTIGATION_TASK)
+        logger.warning(
+            "Investigation queued since %s without starting; pipeline sent again",
+            investigation.updated_at,
+            extra={"investigation_id": investigation.pk},
+        )
+        sent += send_pipeline(investigation.pk, task_name, investigation.pipeline_task_id)
+    return sent
+
+
 def finish_abandoned_investigations(silence: timedelta) -> int:
     """Investigations that say running though all their work has ended (the message of
     their last step was lost) get their end status."""
@@ -181,6 +237,7 @@ def monitor_scraping_progress(investigation_id: int | None = None) -> dict[str, 
     """One pass of the monitor: sweep stuck jobs, keep each running investigation's
     fan-out moving, and store its progress on its collection job for pages to read."""
     swept = sweep_stuck_jobs()
+    resent = resend_lost_work()
     running = Investigation.objects.filter(status=InvestigationStatus.RUNNING)
     if investigation_id is not None:
         running = running.filter(pk=investigation_id)
@@ -201,4 +258,4 @@ def monitor_scraping_progress(investigation_id: int | None = None) -> dict[str, 
             snapshot["rate_per_minute"],
             extra={"investigation_id": pk},
         )
-    return {**swept, "investigations": watched}
+    return {**swept, "resent": resent, "investigations": watched}

@@ -1,5 +1,7 @@
 """Target status, investigation progress and the final status, derived from job rows."""
 
+import logging
+
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -14,6 +16,9 @@ from ..models import (
     Target,
     TargetStatus,
 )
+
+logger = logging.getLogger(__name__)
+
 
 _ACTIVE_JOB_STATES = (JobState.QUEUED, JobState.RUNNING, JobState.RETRYING)
 # Share of the progress bar each phase fills.
@@ -120,12 +125,18 @@ def final_status(investigation: Investigation) -> tuple[str, list[str]]:
     return InvestigationStatus.COMPLETED, []
 
 
-def finalise_investigation(investigation_id: int) -> Investigation:
+def finalise_investigation(investigation_id: int, *, run_id: str | None = None) -> Investigation:
     """Set the end status from what the targets and steps became. Idempotent; an
     investigation already cancelled stays cancelled."""
     with transaction.atomic():
         investigation = Investigation.objects.select_for_update().get(pk=investigation_id)
         if investigation.status == InvestigationStatus.CANCELLED:
+            return investigation
+        if run_id and investigation.pipeline_task_id != run_id:
+            logger.info(
+                "Status step of an earlier run; the current run sets the end status",
+                extra={"investigation_id": investigation_id},
+            )
             return investigation
         for target in investigation.targets.all():
             refresh_target_status(target.pk)

@@ -4,6 +4,7 @@ Read by the Celery app with the ``CELERY_`` namespace, so ``CELERY_TASK_SOFT_TIM
 here is Celery's ``task_soft_time_limit``.
 """
 
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
 from .core import VAR_DIR
@@ -53,14 +54,26 @@ OSINT_TASK_MAX_RETRIES = env_int("OSINT_TASK_MAX_RETRIES", 3)
 OSINT_TASK_RETRY_BASE_DELAY = env_float("OSINT_TASK_RETRY_BASE_DELAY", 60.0)
 OSINT_TASK_RETRY_MAX_DELAY = env_float("OSINT_TASK_RETRY_MAX_DELAY", 900.0)
 
+# A wait the upstream asked for (Retry-After, a rate-limit reset) is honoured up to this.
+OSINT_TASK_RETRY_AFTER_MAX = env_int("OSINT_TASK_RETRY_AFTER_MAX", 3900)
+
 # With Redis and late acknowledgement, a message that is still unacknowledged when the
 # visibility timeout runs out is delivered again. Keep it above the hard time limit plus
 # the longest retry countdown, so that only a dead worker's tasks come back.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int(
-        "CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + int(OSINT_TASK_RETRY_MAX_DELAY) + 600
+        "CELERY_VISIBILITY_TIMEOUT",
+        max(CELERY_TASK_TIME_LIMIT, OSINT_TASK_RETRY_AFTER_MAX)
+        + int(OSINT_TASK_RETRY_MAX_DELAY)
+        + 600,
     ),
 }
+# A countdown longer than the visibility timeout would have Redis deliver the waiting
+# message a second time.
+if OSINT_TASK_RETRY_AFTER_MAX >= CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
+    raise ImproperlyConfigured(
+        "OSINT_TASK_RETRY_AFTER_MAX must stay below CELERY_VISIBILITY_TIMEOUT"
+    )
 if BROKER_IS_FILESYSTEM:
     for _sub in ("out", "processed", "control"):
         (_BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)

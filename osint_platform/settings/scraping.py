@@ -8,6 +8,7 @@ request; give it a line here when its published limits are known.
 
 from django.core.exceptions import ImproperlyConfigured
 
+from .celery import CELERY_BROKER_TRANSPORT_OPTIONS
 from .core import REDIS_URL
 from .env import env_bool, env_float, env_int, env_map, env_str
 
@@ -78,6 +79,18 @@ OSINT_BULK_MAX_TARGETS = env_int("OSINT_BULK_MAX_TARGETS", 20000)
 # attempts left, failed after. Heartbeats come with each step and each HTTP request, so
 # silence this long means the worker died.
 OSINT_JOB_STUCK_SECONDS = env_int("OSINT_JOB_STUCK_SECONDS", 900)
+# A job sent to the broker and still queued after this long is taken as a lost message
+# (a worker died between recording the send and sending): sent again under a new task
+# id, which makes the old message, should it still arrive, a no-op. By then Redis has
+# delivered again anything a lost worker held, hence the visibility timeout as floor.
+OSINT_JOB_QUEUED_STALE_SECONDS = env_int(
+    "OSINT_JOB_QUEUED_STALE_SECONDS",
+    CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 8700) + 600,
+)
+# A queued investigation whose pipeline task has not started after this long has its
+# pipeline task sent again (the broker was down when it was queued, or the message was
+# lost); a second delivery finds it running and does nothing.
+OSINT_QUEUED_RESEND_SECONDS = env_int("OSINT_QUEUED_RESEND_SECONDS", 300)
 # Collection tasks get their own Celery rate limit per worker, above the 100/minute
 # default every other task keeps: the platform buckets above are what keeps collection
 # polite, and at 100/minute a list of thousands would wait on Celery, not on platforms.

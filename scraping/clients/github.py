@@ -244,6 +244,10 @@ class GitHubClient:
                 raise PermanentError(
                     f"GitHub answered {what} with {type(data).__name__}, not a list"
                 )
+            if len(data) > PER_PAGE:
+                # GitHub never sends more than asked for; a longer page is not GitHub.
+                logger.warning("A page of %s held %d items; kept %d", what, len(data), PER_PAGE)
+                data, answer.complete = data[:PER_PAGE], False
             answer.items.extend((item, response) for item in data)
             next_url = parse_link_header(response.header("link")).get("next")
             url = self._same_origin(next_url)

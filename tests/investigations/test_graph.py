@@ -20,11 +20,27 @@ def test_an_empty_value_never_overwrites_a_good_one():
 
 
 def test_scraped_text_loses_nul_characters_and_lone_surrogates_and_is_bounded():
-    assert clean_value("a\x00b") == "ab"
+    assert clean_value("a\x00b") == "a\ufffdb"
     assert clean_value("bad \udcff byte") == "bad ? byte"
     long = clean_value("x" * 20_000)
     assert len(long) < 10_100 and long.endswith("…[truncated]")
-    assert clean_value({"k\x00": ["v\x00"]}) == {"k": ["v"]}
+    assert clean_value({"k\x00": ["v\x00"]}) == {"k\ufffd": ["v\ufffd"]}
+
+
+def test_scraped_values_that_cannot_be_stored_or_would_mislead_are_made_safe():
+    assert clean_value(float("nan")) is None
+    assert clean_value([float("inf"), -float("inf"), 1.5]) == [None, None, 1.5]
+    # A right-to-left override would show "invoice\u202egpj.exe" as "invoiceexe.jpg".
+    assert clean_value("invoice\u202egpj.exe") == "invoice\ufffdgpj.exe"
+    deep: list = []
+    node = deep
+    for _ in range(900):
+        node.append([])
+        node = node[0]
+    cleaned = clean_value({"bio": deep})
+    for _ in range(32):
+        cleaned = cleaned["bio"] if isinstance(cleaned, dict) else cleaned[0]
+    assert cleaned == "…[nested too deep]"
 
 
 @pytest.mark.django_db

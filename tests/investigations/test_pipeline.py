@@ -57,17 +57,26 @@ def test_an_investigation_with_nothing_to_collect_still_reaches_its_end(
 
 @pytest.mark.django_db
 def test_an_unexpected_error_on_one_target_is_recorded_and_the_rest_is_kept(
-    eager, github_replay, django_capture_on_commit_callbacks
+    eager, github_replay, django_capture_on_commit_callbacks, monkeypatch
 ):
+    from scraping.services.github import collect
+
+    record_activity = collect._record_activity
+
+    def fails_for_oddity(ctx, writer, graph, account, events):
+        if account.key == "github:oddity":
+            raise ZeroDivisionError("division by zero")  # a bug met on an odd answer
+        return record_activity(ctx, writer, graph, account, events)
+
+    monkeypatch.setattr(collect, "_record_activity", fails_for_oddity)
     github_replay.add("/users/oddity", {"login": "oddity", "type": "User", "location": "Lyon"})
-    github_replay.add("/users/oddity/repos", [{"name": "no-full-name-here"}], list_items=True)
 
     investigation = run(django_capture_on_commit_callbacks, ["github:jacquev6", "github:oddity"])
 
     assert investigation.status == InvestigationStatus.PARTIAL
     odd = investigation.targets.get(value="oddity")
     assert odd.status == TargetStatus.FAILED
-    assert odd.error == "github: Unexpected error: KeyError: 'full_name'"
+    assert odd.error == "github: Unexpected error: ZeroDivisionError: division by zero"
     assert "github:oddity: failed: github: Unexpected error" in investigation.error_summary
     # What was collected before the error is kept, and so is the other target's work.
     assert investigation.entities.filter(key="github:oddity", attributes__location="Lyon").exists()

@@ -83,7 +83,9 @@ def test_the_upstreams_retry_after_wins_over_backoff_and_everything_is_capped(se
     assert 42 <= retry_delay(0, retry_after=42) <= 43
     assert 120 <= retry_delay(2) <= 240
     assert retry_delay(10) <= 900
-    assert retry_delay(0, retry_after=5000) == 900
+    # A rate-limit reset an hour away is waited for, within the bound.
+    assert 3600 <= retry_delay(0, retry_after=3600) <= 3601
+    assert retry_delay(0, retry_after=50_000) == 3900
 
 
 @pytest.mark.django_db
@@ -122,3 +124,16 @@ def test_a_failing_part_leaves_the_other_parts_and_makes_the_target_partial(targ
     assert target.status == TargetStatus.PARTIAL
     assert target.error == "github: dns failed: resolver timed out"
     assert target.summary["notes"] == ["github: served over HTTP only"]
+
+
+def test_an_upstream_message_cannot_drive_a_terminal_or_forge_a_line():
+    from investigations.text import error_message, printable
+
+    hostile = "Bad\x1b]0;PWNED\x07\x1b[2J\nInvestigation #1: completed"
+
+    shown = printable(hostile)
+
+    assert "\x1b" not in shown and "\x07" not in shown and "\n" not in shown
+    assert shown == "Bad\\x1b]0;PWNED\\x07\\x1b[2J\\nInvestigation #1: completed"
+    sql_error = Exception('value "-Infinity" is invalid\nLINE 1: INSERT INTO entity ...')
+    assert error_message(sql_error) == 'Exception: value "-Infinity" is invalid'

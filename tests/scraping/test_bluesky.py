@@ -165,8 +165,9 @@ def test_a_hostile_description_is_kept_as_text_and_its_addresses_as_unverified_l
     target, _, _ = scrape("bluesky:mallory.example")
 
     account = Entity.objects.get(investigation=target.investigation, kind="account")
+    # The NUL shows as U+FFFD, so nothing is silently joined.
     assert account.attributes["bio"].startswith(
-        "<script>alert(1)</script> see https://evil.example/x."
+        "<script>alert(1)</script>\ufffd see https://evil.example/x."
     )
     assert account.attributes["bio"].endswith("…[truncated]")
     link = Relationship.objects.get(source=account, kind="links_to")

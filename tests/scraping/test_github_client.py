@@ -188,3 +188,13 @@ def test_the_token_is_sent_as_a_bearer_header(github_replay):
 
     request = github_replay.requests_to("/users/nvie")[0]
     assert request.headers["authorization"] == "Bearer ghp_exampletoken"
+
+
+@pytest.mark.django_db
+def test_a_page_longer_than_asked_for_is_cut_and_the_list_marked_incomplete(client, github_replay):
+    github_replay.queue("/users/nvie/repos", Reply(200, [{"id": n} for n in range(1000)]))
+
+    answer = client.paginate("/users/nvie/repos", "repositories")
+
+    assert len(answer.data) == 100
+    assert answer.complete is False

@@ -1,6 +1,6 @@
 import pytest
 
-from investigations.errors import NotFoundError
+from investigations.errors import NotFoundError, PermanentError
 from investigations.models import Entity, Evidence, Relationship
 from scraping.services import github
 
@@ -158,9 +158,99 @@ def test_a_hostile_profile_is_stored_as_plain_text(github_replay, make_target, m
 
     account = Entity.objects.get(investigation=target.investigation, key="github:mallory")
     stored = account.attributes["bio"]
-    assert stored.startswith('<script>alert("x")</script>=HYPERLINK("http://evil") \ufffd\ufffdAAA')
+    # The NUL shows as U+FFFD (nothing silently merged); so do the broken bytes.
+    assert stored.startswith(
+        '<script>alert("x")</script>\ufffd=HYPERLINK("http://evil") \ufffd\ufffdAAA'
+    )
     assert "\x00" not in stored
     assert len(stored) < 10_100 and stored.endswith("…[truncated]")
     assert (
         Entity.objects.get(investigation=target.investigation, kind="location").name == "<b>x</b>"
+    )
+
+
+@pytest.mark.django_db
+def test_items_of_an_odd_shape_are_skipped_and_counted(github_replay, make_target, make_context):
+    github_replay.add("/users/odd", {"login": "odd", "type": "User", "followers": float("inf")})
+    github_replay.add(
+        "/users/odd/repos",
+        [
+            "a string",
+            None,
+            {"full_name": "../../evil/<script>"},
+            {"name": "no-full-name"},
+            {"full_name": "odd/fine", "owner": {"login": None}},
+        ],
+        list_items=True,
+    )
+    github_replay.add(
+        "/users/odd/orgs", [{"login": "ok-org"}, {"login": "bad login"}], list_items=True
+    )
+    target = make_target("github", "odd")
+    ctx = make_context(target)
+
+    result = github.scrape_user(ctx, "odd")
+
+    inv = target.investigation
+    assert result["repositories"] == 5
+    assert _keys(inv, "repository") == ["github:odd/fine"]
+    assert _keys(inv, "organization") == ["github:ok-org"]
+    assert Entity.objects.get(investigation=inv, key="github:odd").attributes["followers"] is None
+    assert "6 items of an odd shape in GitHub's answers were skipped" in ctx.notes
+    assert not any("evil" in r.path for r in github_replay.requests)
+
+
+@pytest.mark.django_db
+def test_a_repository_answer_with_an_odd_full_name_goes_no_further(
+    github_replay, make_target, make_context
+):
+    github_replay.add("/repos/evil/repo", {"full_name": "../../evil/<script>", "id": 1})
+    target = make_target("github-repo", "evil/repo")
+
+    with pytest.raises(PermanentError, match="has no valid full name"):
+        github.scrape_repository(make_context(target), "evil/repo")
+
+    assert [r.path for r in github_replay.requests] == ["/repos/evil/repo"]
+
+
+@pytest.mark.django_db
+def test_statistics_refused_for_a_huge_repository_leave_the_rest(
+    github_replay, make_target, make_context
+):
+    from replay.http import Reply
+
+    github_replay.queue(
+        "/repos/PyGithub/PyGithub/stats/contributors",
+        Reply(
+            422, {"message": "The history or contributor list is too large to list contributors"}
+        ),
+    )
+    target = make_target("github-repo", "pygithub/pygithub")
+    ctx = make_context(target)
+
+    result = github.scrape_repository(ctx, "pygithub/pygithub")
+
+    assert result["contributor_stats"] == "not collected"
+    assert result["contributors"] == 1
+    assert any(
+        n.startswith("contributor statistics: not collected: GitHub answered HTTP 422")
+        for n in ctx.notes
+    )
+
+
+@pytest.mark.django_db
+def test_a_renamed_repository_is_linked_to_its_old_name_by_id(
+    github_replay, make_target, make_context
+):
+    target = make_target("github", "jacquev6")
+    github.scrape_user(make_context(target), "jacquev6")
+    github.scrape_repository(
+        make_context(
+            make_target("github-repo", "pygithub/pygithub", investigation=target.investigation)
+        ),
+        "pygithub/pygithub",
+    )
+
+    assert ("github:jacquev6/pygithub", "same_as", "github:pygithub/pygithub") in _links(
+        target.investigation
     )

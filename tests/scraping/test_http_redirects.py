@@ -1,0 +1,73 @@
+"""Redirects are followed by hand: another origin must be public and gets no credentials."""
+
+import pytest
+
+from investigations.errors import PermanentError
+from replay.http import ReplayServer, Reply
+from scraping.http import HttpClient
+
+
+class Scripted(ReplayServer):
+    def __init__(self):
+        super().__init__()
+        self.routes: dict[str, Reply] = {}
+
+    def handle(self, request):
+        return self.routes.get(request.path, Reply(404, "no"))
+
+
+@pytest.fixture
+def servers():
+    first, second = Scripted().start(), Scripted().start()
+    yield first, second
+    first.stop()
+    second.stop()
+
+
+def test_a_redirect_to_an_internal_address_is_refused(servers, settings):
+    settings.ALLOW_PRIVATE_ADDRESSES = False
+    first, second = servers
+    first.routes["/start"] = Reply(302, "", {"location": f"{second.url}/latest/meta-data/"})
+    second.routes["/latest/meta-data/"] = Reply(200, "secret")
+
+    with pytest.raises(PermanentError, match="non-public address 127.0.0.1"):
+        HttpClient().get(f"{first.url}/start")
+
+    assert second.requests == []
+
+
+def test_a_redirect_within_the_same_origin_is_followed_with_credentials(servers, settings):
+    settings.ALLOW_PRIVATE_ADDRESSES = False
+    first, _ = servers
+    first.routes["/repos/old/name"] = Reply(301, "", {"location": "/repositories/42"})
+    first.routes["/repositories/42"] = Reply(200, '{"id": 42}')
+
+    response = HttpClient().get(
+        f"{first.url}/repos/old/name", headers={"Authorization": "Bearer t"}
+    )
+
+    assert (response.status, response.url) == (200, f"{first.url}/repositories/42")
+    assert first.requests[1].headers["authorization"] == "Bearer t"
+
+
+def test_credentials_never_follow_a_redirect_to_another_origin(servers, settings):
+    settings.ALLOW_PRIVATE_ADDRESSES = True  # both servers are on loopback
+    first, second = servers
+    first.routes["/a"] = Reply(307, "", {"location": f"{second.url}/b"})
+    second.routes["/b"] = Reply(200, "ok")
+
+    response = HttpClient().get(
+        f"{first.url}/a", headers={"Authorization": "Bearer t", "Accept": "x/y"}
+    )
+
+    assert response.body == b"ok"
+    assert "authorization" not in second.requests[0].headers
+    assert second.requests[0].headers["accept"] == "x/y"
+
+
+def test_a_redirect_loop_ends_with_a_clear_error(servers, settings):
+    first, _ = servers
+    first.routes["/loop"] = Reply(302, "", {"location": "/loop"})
+
+    with pytest.raises(PermanentError, match="More than 5 redirects"):
+        HttpClient().get(f"{first.url}/loop")
