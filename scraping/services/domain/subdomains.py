@@ -87,8 +87,15 @@ def collect(ctx: JobContext, writer: GraphWriter, domain: str) -> dict[str, Any]
     }
 
 
+# How much of the brute force each analysis mode asks for: quick stays within the
+# first thousand words, comprehensive takes the 20,000-word list.
+QUICK_WORDS = 1000
+COMPREHENSIVE_LIST, COMPREHENSIVE_WORDS = "top-20000", 20000
+
+
 def _wordlist(ctx: JobContext) -> list[str]:
-    """The configured list and size; an investigation may ask for another size."""
+    """The list and size for the investigation's mode, from settings; an investigation's
+    own options (subdomain_wordlist, subdomain_wordlist_size) win."""
     from investigations.models import Investigation
 
     options = (
@@ -97,8 +104,13 @@ def _wordlist(ctx: JobContext) -> list[str]:
         .first()
         or {}
     )
-    name = options.get("subdomain_wordlist") or settings.SUBDOMAIN_WORDLIST
-    size = options.get("subdomain_wordlist_size") or settings.SUBDOMAIN_WORDLIST_SIZE
+    name, size = settings.SUBDOMAIN_WORDLIST, settings.SUBDOMAIN_WORDLIST_SIZE
+    if ctx.mode == "quick":
+        size = min(size, QUICK_WORDS)
+    elif ctx.mode == "comprehensive":
+        name, size = COMPREHENSIVE_LIST, max(size, COMPREHENSIVE_WORDS)
+    name = options.get("subdomain_wordlist") or name
+    size = options.get("subdomain_wordlist_size") or size
     return read_wordlist(name, int(size))
 
 
