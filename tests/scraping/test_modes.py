@@ -33,8 +33,10 @@ def test_a_comprehensive_run_reads_the_languages_of_a_users_own_repositories(
 
 
 @pytest.mark.django_db
+# The shipped lists hold a few entries that are no label, or repeats in another case:
+# the 5,000 list gives 4,984 usable labels and the 20,000 list 19,957.
 @pytest.mark.parametrize(
-    ("mode", "words"), [("quick", 1000), ("detailed", 5000), ("comprehensive", 20000)]
+    ("mode", "words"), [("quick", 1000), ("detailed", 4984), ("comprehensive", 19957)]
 )
 def test_the_subdomain_wordlist_follows_the_mode(settings, make_target, make_context, mode, words):
     settings.SUBDOMAIN_WORDLIST, settings.SUBDOMAIN_WORDLIST_SIZE = "top-5000", 5000
