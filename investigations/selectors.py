@@ -1,5 +1,6 @@
 """Reads of investigations and their graph, shaped for pages, the API and exports."""
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import Count, QuerySet
@@ -18,9 +19,15 @@ def investigations_for(user) -> QuerySet[Investigation]:
     return qs.filter(owner=user)
 
 
-def entity_rows(investigation_id: int) -> list[dict[str, Any]]:
-    return [
-        {
+# Rows are read from the database in chunks of this many, so that a large graph is
+# never held whole in memory by a report or an export.
+CHUNK = 2000
+
+
+def iter_entity_rows(investigation_id: int, limit: int | None = None) -> Iterator[dict[str, Any]]:
+    entities = Entity.objects.filter(investigation_id=investigation_id).order_by("kind", "key")
+    for e in (entities[:limit] if limit else entities).iterator(chunk_size=CHUNK):
+        yield {
             "kind": e.kind,
             "key": e.key,
             "name": e.name,
@@ -28,24 +35,32 @@ def entity_rows(investigation_id: int) -> list[dict[str, Any]]:
             "sources": e.sources,
             "confidence": e.confidence,
         }
-        for e in Entity.objects.filter(investigation_id=investigation_id).order_by("kind", "key")
-    ]
 
 
-def relationship_rows(investigation_id: int) -> list[dict[str, Any]]:
-    rows = Relationship.objects.filter(investigation_id=investigation_id).select_related(
-        "source", "target"
+def entity_rows(investigation_id: int) -> list[dict[str, Any]]:
+    return list(iter_entity_rows(investigation_id))
+
+
+def iter_relationship_rows(
+    investigation_id: int, limit: int | None = None
+) -> Iterator[dict[str, Any]]:
+    rows = (
+        Relationship.objects.filter(investigation_id=investigation_id)
+        .select_related("source", "target")
+        .order_by("source__kind", "source__key", "kind", "target__kind", "target__key")
     )
-    return [
-        {
+    for r in (rows[:limit] if limit else rows).iterator(chunk_size=CHUNK):
+        yield {
             "source": {"kind": r.source.kind, "key": r.source.key},
             "target": {"kind": r.target.kind, "key": r.target.key},
             "kind": r.kind,
             "attributes": r.attributes,
             "confidence": r.confidence,
         }
-        for r in rows.order_by("source__kind", "source__key", "kind", "target__kind", "target__key")
-    ]
+
+
+def relationship_rows(investigation_id: int) -> list[dict[str, Any]]:
+    return list(iter_relationship_rows(investigation_id))
 
 
 def finding_rows(investigation: Investigation) -> list[dict[str, Any]]:
@@ -64,30 +79,35 @@ def finding_rows(investigation: Investigation) -> list[dict[str, Any]]:
     ]
 
 
+def iter_target_rows(investigation_id: int) -> Iterator[dict[str, Any]]:
+    targets = (
+        Target.objects.filter(investigation_id=investigation_id)
+        .prefetch_related("jobs")
+        .order_by("id")
+    )
+    for target in targets.iterator(chunk_size=CHUNK):
+        yield {
+            "target": str(target),
+            "kind": target.kind,
+            "value": target.value,
+            "status": target.status,
+            "error": target.error,
+            "notes": target.summary.get("notes", []),
+            "cache": target.summary.get("cache"),
+            "jobs": [
+                {
+                    "source": job.name,
+                    "state": job.state,
+                    "attempts": job.attempts,
+                    "error": job.error,
+                }
+                for job in target.jobs.all()
+            ],
+        }
+
+
 def target_rows(investigation_id: int) -> list[dict[str, Any]]:
-    rows = []
-    for target in Target.objects.filter(investigation_id=investigation_id).prefetch_related("jobs"):
-        rows.append(
-            {
-                "target": str(target),
-                "kind": target.kind,
-                "value": target.value,
-                "status": target.status,
-                "error": target.error,
-                "notes": target.summary.get("notes", []),
-                "cache": target.summary.get("cache"),
-                "jobs": [
-                    {
-                        "source": job.name,
-                        "state": job.state,
-                        "attempts": job.attempts,
-                        "error": job.error,
-                    }
-                    for job in target.jobs.all()
-                ],
-            }
-        )
-    return rows
+    return list(iter_target_rows(investigation_id))
 
 
 def collection_state(investigation: Investigation) -> dict[str, Any]:
@@ -116,8 +136,10 @@ def step_rows(investigation_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def investigation_document(investigation: Investigation) -> dict[str, Any]:
-    """The whole result of an investigation as one JSON-ready document."""
+def investigation_document(investigation: Investigation, *, lazy: bool = False) -> dict[str, Any]:
+    """The whole result of an investigation as one JSON-ready document. With ``lazy``,
+    targets, entities and relationships are iterators read in chunks, for writers that
+    stream them instead of holding a large graph in memory."""
     return {
         "id": investigation.pk,
         "name": investigation.name,
@@ -129,10 +151,10 @@ def investigation_document(investigation: Investigation) -> dict[str, Any]:
         "finished_at": investigation.finished_at.isoformat() if investigation.finished_at else None,
         "errors": [line for line in investigation.error_summary.splitlines() if line],
         "rejected_targets": investigation.rejected_targets,
-        "targets": target_rows(investigation.pk),
+        "targets": (iter_target_rows if lazy else target_rows)(investigation.pk),
         "steps": step_rows(investigation.pk),
-        "entities": entity_rows(investigation.pk),
-        "relationships": relationship_rows(investigation.pk),
+        "entities": (iter_entity_rows if lazy else entity_rows)(investigation.pk),
+        "relationships": (iter_relationship_rows if lazy else relationship_rows)(investigation.pk),
         "findings": finding_rows(investigation),
     }
 

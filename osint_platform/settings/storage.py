@@ -8,3 +8,6 @@ MEDIA_URL = "media/"
 REPORTS_DIR = Path(env_str("REPORTS_DIR", str(MEDIA_ROOT / "reports")))
 # Evidence bodies are kept compressed; this is the most kept per answer.
 EVIDENCE_MAX_BODY_BYTES = env_int("EVIDENCE_MAX_BODY_BYTES", 2 * 1024 * 1024)
+# The HTML report shows at most this many entities and this many relationships; the
+# JSON report always holds them all.
+REPORT_HTML_MAX_ROWS = env_int("REPORT_HTML_MAX_ROWS", 2000)
