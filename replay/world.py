@@ -4,16 +4,22 @@ product at them."""
 from typing import Any
 
 from .github.server import GitHubReplay
+from .rdap.server import RdapReplay
+from .whois.server import WhoisReplay
 
 
 class ReplayWorld:
     def __init__(self, host: str = "127.0.0.1"):
         self.github = GitHubReplay(host)
-        self.servers = [self.github]
+        self.rdap = RdapReplay(host)
+        self.whois = WhoisReplay(host)
+        self.servers = [self.github, self.rdap, self.whois]
 
     def env(self) -> dict[str, str]:
         return {
             "GITHUB_API_URL": self.github.url,
+            "RDAP_URL": self.rdap.url,
+            "WHOIS_SERVER": self.whois.address,
             # The replay world lives on loopback, which the product refuses by default.
             "ALLOW_PRIVATE_ADDRESSES": "1",
         }

@@ -18,7 +18,15 @@ MASTODON_URL_OVERRIDE = env_optional("MASTODON_URL_OVERRIDE")
 BLUESKY_API_URL = env_str("BLUESKY_API_URL", "https://public.api.bsky.app").rstrip("/")
 SITE_URL_OVERRIDE = env_optional("SITE_URL_OVERRIDE")
 DNS_RESOLVERS = env_list("DNS_RESOLVERS", [])
+# host:port that receives every WHOIS query instead of the registries' own servers.
 WHOIS_SERVER = env_optional("WHOIS_SERVER")
+# Seconds to wait for a WHOIS server to connect or send more, and for the whole answer;
+# and the largest answer read (real ones are a few KB).
+WHOIS_TIMEOUT = env_float("WHOIS_TIMEOUT", 10.0)
+WHOIS_TOTAL_TIMEOUT = env_float("WHOIS_TOTAL_TIMEOUT", 30.0)
+WHOIS_MAX_BYTES = env_int("WHOIS_MAX_BYTES", 256 * 1024)
+# When set, every RDAP request goes to this base address with the original server's
+# host and path after it: {RDAP_URL}/rdap.verisign.com/com/v1/domain/example.com.
 RDAP_URL = env_optional("RDAP_URL")
 CT_URL = env_str("CT_URL", "https://crt.sh").rstrip("/")
 WEB_URL_OVERRIDE = env_optional("WEB_URL_OVERRIDE")

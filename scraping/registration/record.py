@@ -47,6 +47,29 @@ class RegistrationRecord:
     def registered(self) -> bool:
         return self.state == REGISTERED
 
+    def fill_from(self, other: "RegistrationRecord") -> None:
+        """Complete this record (the registry's) with what the registrar's answer adds;
+        the registry's own values stay."""
+        for name in (
+            "registrar",
+            "registrar_iana_id",
+            "registrar_url",
+            *DATE_FIELDS,
+            "name_servers",
+            "statuses",
+            "dnssec",
+            "registrant_organization",
+            "registrant_country",
+        ):
+            if getattr(self, name) in (None, "", []) and getattr(other, name) not in (None, "", []):
+                setattr(self, name, getattr(other, name))
+        known = {raw.field for raw in self.raw_dates}
+        self.raw_dates += [
+            raw
+            for raw in other.raw_dates
+            if raw.field not in known and getattr(self, raw.field) is None
+        ]
+
     def attributes(self) -> dict[str, Any]:
         """The record as entity attributes: dates in ISO 8601, empty fields left out so
         that they never overwrite what an earlier, fuller answer said."""

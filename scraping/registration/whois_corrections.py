@@ -12,8 +12,10 @@ Values python-whois did read are kept unless a more specific label says otherwis
 """
 
 import re
+from datetime import UTC, datetime
 
 from .dates import parse_date, slash_order
+from .normalise import normalise_dnssec, normalise_name_servers
 from .record import RawDate, RegistrationRecord
 from .whois_fields import WhoisFields, read_fields
 
@@ -142,8 +144,6 @@ def apply_corrections(record: RegistrationRecord, text: str) -> None:
     _dates(record, fields, text)
     _registrant(record, fields)
     if not record.dnssec:
-        from .whois_text import normalise_dnssec
-
         record.dnssec = normalise_dnssec(fields.first("dnssec"))
 
 
@@ -182,8 +182,6 @@ def _own_paragraph_registrar(domain: str, text: str) -> str:
 
 
 def _name_servers(record: RegistrationRecord, fields: WhoisFields) -> None:
-    from .whois_text import normalise_name_servers
-
     values = [v for key in _NAME_SERVER_KEYS for v in fields.get(key)]
     labelled = [n for n in normalise_name_servers(values) if n != record.domain]
     if values:
@@ -272,8 +270,6 @@ def _unbracket(value: str) -> str:
 
 
 def _parse_stamp(name: str, stamp: str):
-    from datetime import UTC, datetime
-
     fmt = "%Y%m%d%H%M%S" if len(stamp) == 14 else "%Y%m%d"
     try:
         return datetime.strptime(stamp, fmt).replace(tzinfo=UTC)

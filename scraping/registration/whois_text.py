@@ -26,6 +26,7 @@ from investigations.errors import PermanentError, TransientError
 
 from .dates import parse_date, slash_order
 from .names import python_whois_name
+from .normalise import normalise_dnssec, normalise_name_servers, normalise_statuses
 from .record import AVAILABLE, INVALID, RESERVED, RawDate, RegistrationRecord
 from .whois_corrections import apply_corrections
 from .whois_words import find_retry_after, is_invalid, is_not_found, is_reserved, is_throttled
@@ -42,9 +43,6 @@ _COUNTRY_KEYS = ("registrant_country_code", "registrant_country", "country")
 _DATE_KEYS = {"created": "creation_date", "updated": "updated_date", "expiry": "expiration_date"}
 # Unreadable dates are blanked and the answer parsed again at most this many times.
 _MAX_DATE_RETRIES = 6
-_EPP_LINK = re.compile(r"\s*\(?https?://\S*\)?\s*$")
-_SIGNED = {"signed", "signeddelegation", "yes", "true", "active", "y"}
-_UNSIGNED = {"unsigned", "unsigneddelegation", "no", "false", "inactive", "n", "not signed"}
 
 
 def parse_whois(domain: str, text: str, *, server: str = "") -> RegistrationRecord:
@@ -187,41 +185,6 @@ def _first_text(entry: WhoisEntry | dict, keys: Iterable[str]) -> str:
         if values:
             return values[0]
     return ""
-
-
-def normalise_name_servers(values: Iterable[Any]) -> list[str]:
-    names: list[str] = []
-    for value in values:
-        for token in str(value).replace(",", " ").split():
-            name = token.strip().rstrip(".").lower()
-            if not name or not re.fullmatch(r"[a-z0-9_\-]+(\.[a-z0-9_\-]+)+", name):
-                continue
-            if re.fullmatch(r"[\d.]+", name) or name.startswith("http"):
-                continue  # an IPv4 address written beside the name
-            if name not in names:
-                names.append(name)
-            break  # the first name of a line; the rest are its addresses
-    return names
-
-
-def normalise_statuses(values: Iterable[Any]) -> list[str]:
-    statuses: list[str] = []
-    for value in values:
-        status = _EPP_LINK.sub("", str(value)).strip()
-        if status and status not in statuses:
-            statuses.append(status)
-    return statuses
-
-
-def normalise_dnssec(value: str) -> str:
-    word = value.strip().lower().rstrip(".")
-    if not word:
-        return ""
-    if word in _SIGNED or word.startswith("signed"):
-        return "signed"
-    if word in _UNSIGNED or word.startswith("unsigned"):
-        return "unsigned"
-    return value.strip()
 
 
 def _names_domain(domain: str, text: str) -> bool:

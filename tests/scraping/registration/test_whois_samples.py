@@ -3,9 +3,10 @@
 import pytest
 
 from investigations.errors import PermanentError, TransientError
+from scraping.registration.normalise import normalise_statuses
 from scraping.registration.record import AVAILABLE, REGISTERED, RESERVED, RegistrationRecord
 from scraping.registration.whois_corrections import clean_registrar
-from scraping.registration.whois_text import normalise_statuses, parse_whois
+from scraping.registration.whois_text import parse_whois
 
 from .whois_samples import MISSING, Sample, all_samples
 

@@ -1,4 +1,5 @@
-"""Every recorded WHOIS sample in shared/realdata/whois, with the values its source
+"""Every recorded WHOIS sample (a copy of shared/realdata/whois kept in the replay
+fixtures), with the values its source
 expects, read from the three formats the sources use (see PROVENANCE.md there).
 
 A field is compared only where the source states a value. Where weppos states ``nil``
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path("/work/shared/realdata/whois")
+ROOT = Path(__file__).resolve().parents[3] / "replay" / "whois" / "fixtures" / "samples"
 MISSING = object()
 
 
