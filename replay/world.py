@@ -5,6 +5,7 @@ from typing import Any
 
 from .github.server import GitHubReplay
 from .rdap.server import RdapReplay
+from .web.server import WebReplay
 from .whois.server import WhoisReplay
 
 
@@ -13,13 +14,15 @@ class ReplayWorld:
         self.github = GitHubReplay(host)
         self.rdap = RdapReplay(host)
         self.whois = WhoisReplay(host)
-        self.servers = [self.github, self.rdap, self.whois]
+        self.web = WebReplay(host)
+        self.servers = [self.github, self.rdap, self.whois, self.web]
 
     def env(self) -> dict[str, str]:
         return {
             "GITHUB_API_URL": self.github.url,
             "RDAP_URL": self.rdap.url,
             "WHOIS_SERVER": self.whois.address,
+            "WEB_URL_OVERRIDE": self.web.url,
             # The replay world lives on loopback, which the product refuses by default.
             "ALLOW_PRIVATE_ADDRESSES": "1",
         }

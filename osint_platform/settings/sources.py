@@ -29,7 +29,15 @@ WHOIS_MAX_BYTES = env_int("WHOIS_MAX_BYTES", 256 * 1024)
 # host and path after it: {RDAP_URL}/rdap.verisign.com/com/v1/domain/example.com.
 RDAP_URL = env_optional("RDAP_URL")
 CT_URL = env_str("CT_URL", "https://crt.sh").rstrip("/")
+# When set, every web-site fetch goes to this address, with the site's host in the Host
+# header and the scheme meant (http or https) in X-Forwarded-Proto.
 WEB_URL_OVERRIDE = env_optional("WEB_URL_OVERRIDE")
+# Limits on fetching a site: seconds to connect or wait for more, for the whole fetch
+# including redirects; the largest page read; how many redirects are followed.
+WEB_TIMEOUT = env_float("WEB_TIMEOUT", 10.0)
+WEB_TOTAL_TIMEOUT = env_float("WEB_TOTAL_TIMEOUT", 30.0)
+WEB_MAX_BYTES = env_int("WEB_MAX_BYTES", 2 * 1024 * 1024)
+WEB_MAX_REDIRECTS = env_int("WEB_MAX_REDIRECTS", 5)
 OUTBOUND_PROXY = env_optional("OUTBOUND_PROXY")
 ALLOW_PRIVATE_ADDRESSES = env_bool("ALLOW_PRIVATE_ADDRESSES", False)
 
