@@ -64,6 +64,9 @@ class JobContext:
     fresh: bool = False
     cached_answers: int = 0
     cached_since: datetime | None = None
+    # Steps an earlier attempt of this job finished, and how many attempts are left.
+    previous_steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    retries_left: int = 0
     _last_heartbeat: float = field(default_factory=time.monotonic)
     _mode: str | None = None
 
@@ -121,6 +124,14 @@ class JobContext:
                 self.progress(start + (end - start) * index // total)
             yield item
 
+    def step_done_before(self, name: str) -> bool:
+        """True when an earlier attempt of this job finished the step: a retry goes on
+        from where the faults were, instead of doing every part again."""
+        if self.previous_steps.get(name, {}).get("state") != "succeeded":
+            return False
+        self.steps[name] = {**self.previous_steps[name], "earlier_attempt": True}
+        return True
+
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
         """Run one part of a job so that its failure leaves the other parts.
@@ -140,7 +151,9 @@ class JobContext:
                     "Step %s failed on an unexpected error", name, extra=self.log_extra
                 )
             else:
-                logger.warning("Step %s failed: %s", name, exc, extra=self.log_extra)
+                logger.warning(
+                    "Step %s failed: %s", name, printable(str(exc)), extra=self.log_extra
+                )
             message = (
                 printable(str(exc))
                 if isinstance(exc, CollectionError)
@@ -202,7 +215,14 @@ def run_job(
         return {"state": "skipped"}
 
     ctx = JobContext(
-        investigation_id, job.pk, target_id, task_id, source=name, fresh=_wants_fresh(job)
+        investigation_id,
+        job.pk,
+        target_id,
+        task_id,
+        source=name,
+        fresh=_wants_fresh(job),
+        previous_steps=job.result.get("steps", {}) if job.attempts > 1 else {},
+        retries_left=task.max_retries - task.request.retries,
     )
     started = time.monotonic()
     logger.info("Job started: %s %s (attempt %d)", phase, name, job.attempts, extra=ctx.log_extra)
@@ -223,10 +243,14 @@ def run_job(
                 task.request.retries + 1,
                 task.max_retries,
                 delay,
-                exc,
+                printable(str(exc)),
                 extra=ctx.log_extra,
             )
-            job_service.mark_retrying(job.pk, printable(f"Retrying after: {exc}"))
+            job_service.mark_retrying(
+                job.pk,
+                printable(f"Retrying after: {exc}"),
+                result={"steps": ctx.steps} if ctx.steps else None,
+            )
             raise task.retry(exc=exc, countdown=delay) from exc
         error = printable(f"Gave up after {task.request.retries + 1} attempts: {exc}")
     except PermanentError as exc:

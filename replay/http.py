@@ -16,6 +16,7 @@ class Reply:
         headers: dict[str, str] | None = None,
         *,
         delay: float = 0.0,
+        chunk_delay: float = 0.0,
     ):
         if isinstance(body, bytes):
             self.body = body
@@ -26,6 +27,8 @@ class Reply:
         self.status = status
         self.headers = dict(headers or {})
         self.delay = delay
+        # Seconds between 1 KB pieces of the body: a slow answer that keeps arriving.
+        self.chunk_delay = chunk_delay
 
 
 class Request:
@@ -62,13 +65,29 @@ class ReplayServer:
                 reply = server.handle(request)
                 if reply.delay:
                     threading.Event().wait(reply.delay)
-                self.send_response(reply.status)
-                for name, value in reply.headers.items():
+                header_list = [*reply.headers.items(), *getattr(reply, "header_list", [])]
+                if any(name.lower() == "server" for name, _ in header_list):
+                    # The reply names its own server: send it instead of BaseHTTP's.
+                    self.send_response_only(reply.status)
+                    self.send_header("Date", self.date_time_string())
+                else:
+                    self.send_response(reply.status)
+                for name, value in header_list:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
-                if self.command != "HEAD":
+                if self.command == "HEAD":
+                    return
+                if not reply.chunk_delay:
                     self.wfile.write(reply.body)
+                    return
+                for start in range(0, len(reply.body), 1024):
+                    try:
+                        self.wfile.write(reply.body[start : start + 1024])
+                        self.wfile.flush()
+                    except OSError:
+                        return  # the client stopped reading
+                    threading.Event().wait(reply.chunk_delay)
 
             do_GET = do_POST = do_HEAD = _serve
 

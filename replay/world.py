@@ -8,7 +8,10 @@ from .ct.server import CtReplay
 from .dns.server import DnsReplay
 from .github.server import GitHubReplay
 from .mastodon.server import MastodonReplay
+from .rdap.server import RdapReplay
 from .sites.world import SITE_TIMEOUT, demo_simulation
+from .web.server import WebReplay
+from .whois.server import WhoisReplay
 
 
 class ReplayWorld:
@@ -19,7 +22,13 @@ class ReplayWorld:
         self.sites = demo_simulation()
         self.dns = DnsReplay(host)
         self.ct = CtReplay(host)
-        self.servers = [self.github, self.mastodon, self.bluesky, self.sites, self.dns, self.ct]
+        self.rdap = RdapReplay(host)
+        self.whois = WhoisReplay(host)
+        self.web = WebReplay(host)
+        self.servers = [
+            self.github, self.mastodon, self.bluesky, self.sites,
+            self.dns, self.ct, self.rdap, self.whois, self.web,
+        ]  # fmt: skip
 
     def env(self) -> dict[str, str]:
         return {
@@ -33,6 +42,9 @@ class ReplayWorld:
             "DNS_RESOLVERS": self.dns.address,
             "DNS_NAMESERVER_OVERRIDE": self.dns.address,
             "CT_URL": self.ct.url,
+            "RDAP_URL": self.rdap.url,
+            "WHOIS_SERVER": self.whois.address,
+            "WEB_URL_OVERRIDE": self.web.url,
             # The replay world lives on loopback, which the product refuses by default.
             "ALLOW_PRIVATE_ADDRESSES": "1",
         }

@@ -139,3 +139,46 @@ def ct_replay(settings):
     with CtReplay() as server:
         settings.CT_URL = server.url
         yield server
+
+
+@pytest.fixture
+def whois_replay(settings):
+    """A WHOIS server on loopback with the recorded texts, the product pointed at it."""
+    from replay.whois.server import WhoisReplay
+
+    with WhoisReplay() as server:
+        settings.WHOIS_SERVER = server.address
+        settings.ALLOW_PRIVATE_ADDRESSES = True
+        yield server
+
+
+@pytest.fixture
+def rdap_replay(settings):
+    from replay.rdap.server import RdapReplay
+
+    with RdapReplay() as server:
+        settings.RDAP_URL = server.url
+        settings.ALLOW_PRIVATE_ADDRESSES = True
+        yield server
+
+
+@pytest.fixture
+def web_replay(settings):
+    from replay.web.server import WebReplay
+
+    with WebReplay() as server:
+        settings.WEB_URL_OVERRIDE = server.url
+        settings.ALLOW_PRIVATE_ADDRESSES = True
+        yield server
+
+
+@pytest.fixture
+def domain_world(dns_replay, ct_replay, rdap_replay, whois_replay, web_replay):
+    """Every server a domain analysis asks, on loopback."""
+    return {
+        "dns": dns_replay,
+        "ct": ct_replay,
+        "rdap": rdap_replay,
+        "whois": whois_replay,
+        "web": web_replay,
+    }

@@ -118,10 +118,17 @@ def record_heartbeat(job_id: int) -> None:
     Job.objects.filter(pk=job_id).update(heartbeat_at=timezone.now())
 
 
-def mark_retrying(job_id: int, error: str) -> None:
-    Job.objects.filter(pk=job_id).update(
-        state=JobState.RETRYING, error=error[:4000], heartbeat_at=timezone.now()
-    )
+def mark_retrying(job_id: int, error: str, result: dict[str, Any] | None = None) -> None:
+    """Record a retry to come; ``result`` keeps what this attempt finished (its steps),
+    so that the next attempt can go on from there."""
+    values: dict[str, Any] = {
+        "state": JobState.RETRYING,
+        "error": error[:4000],
+        "heartbeat_at": timezone.now(),
+    }
+    if result is not None:
+        values["result"] = result
+    Job.objects.filter(pk=job_id).update(**values)
 
 
 def finish_job(

@@ -34,12 +34,28 @@ SUBDOMAIN_WORDLIST_SIZE = env_int("SUBDOMAIN_WORDLIST_SIZE", 5000)
 DNS_BRUTEFORCE_CONCURRENCY = env_int("DNS_BRUTEFORCE_CONCURRENCY", 200)
 DNS_BRUTEFORCE_TIMEOUT = env_float("DNS_BRUTEFORCE_TIMEOUT", 1.5)
 DNS_BRUTEFORCE_ATTEMPTS = env_int("DNS_BRUTEFORCE_ATTEMPTS", 3)
+# host:port that receives every WHOIS query instead of the registries' own servers.
 WHOIS_SERVER = env_optional("WHOIS_SERVER")
+# Seconds to wait for a WHOIS server to connect or send more, and for the whole answer;
+# and the largest answer read (real ones are a few KB).
+WHOIS_TIMEOUT = env_float("WHOIS_TIMEOUT", 10.0)
+WHOIS_TOTAL_TIMEOUT = env_float("WHOIS_TOTAL_TIMEOUT", 30.0)
+WHOIS_MAX_BYTES = env_int("WHOIS_MAX_BYTES", 256 * 1024)
+# When set, every RDAP request goes to this base address with the original server's
+# host and path after it: {RDAP_URL}/rdap.verisign.com/com/v1/domain/example.com.
 RDAP_URL = env_optional("RDAP_URL")
 CT_URL = env_str("CT_URL", "https://crt.sh").rstrip("/")
 # crt.sh takes long over large domains; its answers are waited for longer than others.
 CT_READ_TIMEOUT = env_float("CT_READ_TIMEOUT", 90.0)
+# When set, every web-site fetch goes to this address, with the site's host in the Host
+# header and the scheme meant (http or https) in X-Forwarded-Proto.
 WEB_URL_OVERRIDE = env_optional("WEB_URL_OVERRIDE")
+# Limits on fetching a site: seconds to connect or wait for more, for the whole fetch
+# including redirects; the largest page read; how many redirects are followed.
+WEB_TIMEOUT = env_float("WEB_TIMEOUT", 10.0)
+WEB_TOTAL_TIMEOUT = env_float("WEB_TOTAL_TIMEOUT", 30.0)
+WEB_MAX_BYTES = env_int("WEB_MAX_BYTES", 2 * 1024 * 1024)
+WEB_MAX_REDIRECTS = env_int("WEB_MAX_REDIRECTS", 5)
 OUTBOUND_PROXY = env_optional("OUTBOUND_PROXY")
 ALLOW_PRIVATE_ADDRESSES = env_bool("ALLOW_PRIVATE_ADDRESSES", False)
 

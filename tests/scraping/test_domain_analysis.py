@@ -21,7 +21,7 @@ def linked(ctx, kind, target_key):
 
 
 @pytest.fixture
-def run(dns_replay, ct_replay, make_target, make_context):
+def run(domain_world, make_target, make_context):
     def run(domain, parts=None):
         ctx = make_context(make_target("domain", domain), source="domain")
         return ctx, analyze_domain(ctx, domain, parts)
@@ -30,8 +30,14 @@ def run(dns_replay, ct_replay, make_target, make_context):
 
 
 @pytest.mark.django_db
-def test_the_parts_run_in_order_dns_subdomains_certificates():
-    assert [name for name, _ in PARTS] == ["dns", "subdomains", "certificates"]
+def test_the_parts_run_in_order_cheap_ones_first():
+    assert [name for name, _ in PARTS] == [
+        "dns",
+        "registration",
+        "subdomains",
+        "certificates",
+        "web",
+    ]
 
 
 @pytest.mark.django_db
@@ -264,3 +270,63 @@ def test_the_same_answer_in_another_record_order_is_the_same_evidence_text():
     assert message_text(first) == message_text(second)
     assert "id " not in message_text(first)
     assert message_text(first).index("a.ns.example") < message_text(first).index("b.ns.example")
+
+
+@pytest.mark.django_db
+def test_a_part_with_a_transient_fault_runs_again_alone_on_the_retry(
+    domain_world, make_target, make_context
+):
+    from investigations.errors import TransientError
+
+    calls = []
+
+    def flaky(ctx, writer, domain):
+        calls.append("flaky")
+        if calls.count("flaky") == 1:
+            raise TransientError("whois.example: quota exceeded, try again later", retry_after=30)
+        return {"ok": True}
+
+    def steady(ctx, writer, domain):
+        calls.append("steady")
+        return {"ok": True}
+
+    parts = [("steady", steady), ("flaky", flaky)]
+    ctx = make_context(make_target("domain", "github.com"), source="domain")
+    ctx.retries_left = 1
+
+    with pytest.raises(
+        TransientError, match="1 parts of the analysis of github.com met transient faults"
+    ) as raised:
+        analyze_domain(ctx, "github.com", parts)
+    assert raised.value.retry_after == 30
+
+    # The runner keeps the finished steps for the next attempt, which skips them.
+    retry = make_context(make_target("domain", "github.com"), source="domain")
+    retry.previous_steps, retry.retries_left = ctx.steps, 0
+    result = analyze_domain(retry, "github.com", parts)
+
+    assert calls == ["steady", "flaky", "flaky"]
+    assert result["steady"] == {"done_in_an_earlier_attempt": True}
+    assert retry.steps["steady"]["earlier_attempt"] is True
+    assert retry.steps["flaky"]["state"] == "succeeded"
+
+
+@pytest.mark.django_db
+def test_on_the_last_attempt_a_transient_part_leaves_the_target_partial(
+    domain_world, make_target, make_context
+):
+    from investigations.errors import TransientError
+
+    def rate_limited(ctx, writer, domain):
+        raise TransientError("quota exceeded")
+
+    ctx = make_context(make_target("domain", "github.com"), source="domain")
+    ctx.retries_left = 0
+
+    analyze_domain(ctx, "github.com", [("dns", lambda c, w, d: {}), ("registration", rate_limited)])
+
+    assert ctx.steps["registration"] == {
+        **ctx.steps["registration"],
+        "state": "failed",
+        "error": "quota exceeded",
+    }

@@ -15,7 +15,7 @@ def test_the_domain_tasks_keep_their_registered_names():
 
 
 @pytest.mark.django_db
-def test_an_idn_domain_end_to_end_from_the_typed_target_to_the_graph(dns_replay, ct_replay):
+def test_an_idn_domain_end_to_end_from_the_typed_target_to_the_graph(domain_world):
     investigation = create_investigation(name="IDN", targets=["Küche.de"])
     target = investigation.targets.get()
     assert (target.kind, target.value) == ("domain", "xn--kche-0ra.de")
@@ -25,7 +25,7 @@ def test_an_idn_domain_end_to_end_from_the_typed_target_to_the_graph(dns_replay,
     target.refresh_from_db()
     assert result["state"] == JobState.SUCCEEDED
     assert target.status == TargetStatus.SUCCEEDED
-    assert set(result["steps"]) == {"dns", "subdomains", "certificates"}
+    assert set(result["steps"]) == {"dns", "registration", "subdomains", "certificates", "web"}
     entities = {e.key: e for e in investigation.entities.filter(kind="domain")}
     kuche = entities["xn--kche-0ra.de"]
     assert kuche.name == "küche.de"
@@ -55,7 +55,7 @@ def test_an_idn_domain_end_to_end_from_the_typed_target_to_the_graph(dns_replay,
 
 
 @pytest.mark.django_db
-def test_the_investigation_task_queues_the_domain_targets_only(dns_replay, ct_replay):
+def test_the_investigation_task_queues_the_domain_targets_only(domain_world):
     from osint_platform.celery import app
 
     investigation = create_investigation(

@@ -5,7 +5,9 @@ function ``collect(ctx, writer, domain) -> dict`` in a module of this package; i
 what it finds to the graph as it goes and returns counts for the job record. Each part
 runs inside ``ctx.step(name)``, so one failing part is recorded (and makes the target
 "partial") while the others still run. Only when every part failed does the job fail,
-as a transient fault (retried) when every failure was transient.
+as a transient fault (retried) when every failure was transient. When some parts met
+transient faults (a WHOIS rate limit, a timeout) and the job has attempts left, the job
+is retried, and the retry runs only the parts that did not finish.
 """
 
 import logging
@@ -17,7 +19,7 @@ from investigations.services.graph import GraphWriter
 from investigations.tasking import JobContext
 
 from ...domains.names import to_unicode
-from . import certificates, dns_records, subdomains
+from . import certificates, dns_records, registration, subdomains, web
 from .common import domain_node
 
 logger = logging.getLogger(__name__)
@@ -26,13 +28,13 @@ SOURCE = "domain"
 
 Part = Callable[[JobContext, GraphWriter, str], dict[str, Any]]
 
-# In order. Registration data (registration.collect) and web technologies (web.collect)
-# are written on another branch with this same signature and join this list when merged:
-# ("registration", registration.collect) after "dns", ("web", web.collect) at the end.
+# In order: the cheap parts first, so that a slow brute force or site never holds them up.
 PARTS: list[tuple[str, Part]] = [
     ("dns", dns_records.collect),
+    ("registration", registration.collect),
     ("subdomains", subdomains.collect),
     ("certificates", certificates.collect),
+    ("web", web.collect),
 ]
 
 
@@ -61,6 +63,9 @@ def analyze_domain(ctx: JobContext, domain: str, parts: list[tuple[str, Part]] |
     failures: list[Exception] = []
 
     for index, (name, collect) in enumerate(parts):
+        if ctx.step_done_before(name):
+            results[name] = {"done_in_an_earlier_attempt": True}
+            continue
         part_ctx = PartContext(ctx, 100 * index // len(parts), 100 * (index + 1) // len(parts))
         with ctx.step(name):
             try:
@@ -70,6 +75,14 @@ def analyze_domain(ctx: JobContext, domain: str, parts: list[tuple[str, Part]] |
                 raise
         ctx.progress(100 * (index + 1) // len(parts))
 
+    transient = [f for f in failures if isinstance(f, TransientError)]
+    if transient and ctx.retries_left > 0:
+        waits = [f.retry_after for f in transient if f.retry_after]
+        raise TransientError(
+            f"{len(transient)} parts of the analysis of {to_unicode(domain)} met transient "
+            f"faults; they run again: {transient[0]}",
+            retry_after=max(waits) if waits else None,
+        )
     if parts and len(failures) == len(parts):
         reasons = "; ".join(
             f"{name}: {ctx.steps.get(name, {}).get('error', '')}" for name, _ in parts

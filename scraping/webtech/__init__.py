@@ -1,0 +1,1 @@
+"""Web technology detection from Wappalyzer-format fingerprints (see scraping/data/webtech)."""
