@@ -2,20 +2,75 @@
 
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from . import registry
-from .models import Entity, Investigation, Job, JobPhase, Relationship, Target
+from .models import Entity, Investigation, Job, JobPhase, Relationship, Target, TargetStatus
+
+
+def visible_to(user, prefix: str = "") -> Q:
+    """The condition on investigations (or on rows under one, through ``prefix``, e.g.
+    ``"investigation__"``) that a user may see: all for staff, else their own."""
+    if user.is_staff:
+        return Q()
+    return Q(**{f"{prefix}owner": user})
 
 
 def investigations_for(user) -> QuerySet[Investigation]:
     """The investigations a user may see: all for staff, else their own."""
-    qs = Investigation.objects.annotate(target_count=Count("targets", distinct=True)).order_by(
-        "-created_at"
+    qs = Investigation.objects.annotate(target_count=Count("targets", distinct=True))
+    return qs.filter(visible_to(user)).order_by("-created_at")
+
+
+def target_counts(investigation_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Targets by status for each investigation, every status present (zero or more),
+    in one query: what lists show instead of the targets themselves."""
+    counts = {pk: dict.fromkeys(TargetStatus.values, 0) for pk in investigation_ids}
+    rows = (
+        Target.objects.filter(investigation_id__in=investigation_ids)
+        .values("investigation_id", "status")
+        .annotate(count=Count("id"))
+        .order_by()
     )
-    if user.is_staff:
-        return qs
-    return qs.filter(owner=user)
+    for row in rows:
+        counts[row["investigation_id"]][row["status"]] = row["count"]
+    return counts
+
+
+def targets_of(investigation_id: int, status: str | None = None) -> QuerySet[Target]:
+    """An investigation's targets in the order they were given, with their jobs."""
+    qs = Target.objects.filter(investigation_id=investigation_id).order_by("id")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.prefetch_related("jobs")
+
+
+def jobs_of(investigation_id: int) -> QuerySet[Job]:
+    """An investigation's jobs: its own steps (analysis, report, ...) first, then each
+    target's, in the order they were queued."""
+    return (
+        Job.objects.filter(investigation_id=investigation_id)
+        .select_related("target")
+        .order_by(F("target_id").asc(nulls_first=True), "id")
+    )
+
+
+def task_record(user, task_id: str) -> dict[str, Any] | None:
+    """What a Celery task id is within the investigations a user may see: one of their
+    jobs, or an investigation's pipeline task; None when it is neither."""
+    job = (
+        Job.objects.filter(visible_to(user, "investigation__"), celery_task_id=task_id)
+        .select_related("target")
+        .first()
+    )
+    if job is not None:
+        return {"investigation": job.investigation_id, "name": job.task_name, "job": job}
+    investigation = (
+        Investigation.objects.filter(visible_to(user), pipeline_task_id=task_id).only("pk").first()
+    )
+    if investigation is not None:
+        return {"investigation": investigation.pk, "name": None, "job": None}
+    return None
 
 
 def entity_rows(investigation_id: int) -> list[dict[str, Any]]:
@@ -65,29 +120,30 @@ def finding_rows(investigation: Investigation) -> list[dict[str, Any]]:
 
 
 def target_rows(investigation_id: int) -> list[dict[str, Any]]:
-    rows = []
-    for target in Target.objects.filter(investigation_id=investigation_id).prefetch_related("jobs"):
-        rows.append(
+    return [target_row(target) for target in targets_of(investigation_id)]
+
+
+def target_row(target: Target) -> dict[str, Any]:
+    """A target with its outcome and its jobs (prefetched by ``targets_of``)."""
+    return {
+        "target": str(target),
+        "kind": target.kind,
+        "value": target.value,
+        "status": target.status,
+        "error": target.error,
+        "notes": target.summary.get("notes", []),
+        "cache": target.summary.get("cache"),
+        "jobs": [
             {
-                "target": str(target),
-                "kind": target.kind,
-                "value": target.value,
-                "status": target.status,
-                "error": target.error,
-                "notes": target.summary.get("notes", []),
-                "cache": target.summary.get("cache"),
-                "jobs": [
-                    {
-                        "source": job.name,
-                        "state": job.state,
-                        "attempts": job.attempts,
-                        "error": job.error,
-                    }
-                    for job in target.jobs.all()
-                ],
+                "source": job.name,
+                "state": job.state,
+                "attempts": job.attempts,
+                "error": job.error,
+                "task_id": job.celery_task_id,
             }
-        )
-    return rows
+            for job in target.jobs.all()
+        ],
+    }
 
 
 def collection_state(investigation: Investigation) -> dict[str, Any]:

@@ -106,10 +106,19 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
+    # Token first: the first class names the scheme of the WWW-Authenticate header, which
+    # turns a request without credentials into a 401 (with session first it is a 403).
+    # Sessions still authenticate the pages' own requests.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_PARSER_CLASSES": [
+        "investigations.api.errors.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "investigations.api.errors.api_exception_handler",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
@@ -121,6 +130,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Investigations, their targets, the collected graph, findings and reports.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a "status" field with its own choices: each gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "InvestigationStatusEnum": "investigations.models.InvestigationStatus",
+        "TargetStatusEnum": "investigations.models.TargetStatus",
+        "JobStateEnum": "investigations.models.JobState",
+    },
 }
 
 # Caches hold conditional-request validators (ETags) and, later, source answers. Redis
