@@ -146,6 +146,40 @@ def target_row(target: Target) -> dict[str, Any]:
     }
 
 
+REJECTED = "rejected"
+
+
+class TargetTable:
+    """The rows of an investigation's targets table, for a paginator: its targets (one
+    status, or all), then the inputs refused at creation, as one sequence of which only
+    the rows of the page shown are read."""
+
+    def __init__(self, investigation: Investigation, status: str | None = None):
+        self.targets = targets_of(investigation.pk, status) if status != REJECTED else None
+        self.rejected = investigation.rejected_targets if status in (None, REJECTED) else []
+        self._target_count: int | None = None
+
+    def _targets_len(self) -> int:
+        if self._target_count is None:
+            self._target_count = self.targets.count() if self.targets is not None else 0
+        return self._target_count
+
+    def __len__(self) -> int:
+        return self._targets_len() + len(self.rejected)
+
+    def __getitem__(self, window: slice) -> list[dict[str, Any]]:
+        start, stop = window.start or 0, window.stop
+        known = self._targets_len()
+        rows = []
+        if start < known:
+            rows += [target_row(t) for t in self.targets[start : min(stop, known)]]
+        rows += [
+            {"target": r["input"], "status": REJECTED, "error": r["error"], "jobs": []}
+            for r in self.rejected[max(start - known, 0) : max(stop - known, 0)]
+        ]
+        return rows
+
+
 def collection_state(investigation: Investigation) -> dict[str, Any]:
     """Progress of collection (per source, per target, rate, time left) and the state of
     the platforms it uses, paused ones first, for the detail page and the API."""
