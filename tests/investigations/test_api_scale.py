@@ -3,8 +3,8 @@ status, the detail is bounded, and the targets are paged at their own address.""
 
 import pytest
 
-from investigations.models import Job, JobPhase, Target, TargetStatus
-from tests.factories import InvestigationFactory
+from investigations.models import Job, JobPhase, Target
+from tests.factories import InvestigationFactory, add_many_targets, refused_inputs
 
 TARGETS = 10_000
 JOBS = 300
@@ -16,18 +16,9 @@ def large(api):
     the detail shows) and 3,000 refused inputs."""
     investigation = InvestigationFactory(
         owner=api.user,
-        rejected_targets=[{"input": f"nope {n}", "error": "has no kind"} for n in range(3000)],
+        rejected_targets=refused_inputs(3000),
     )
-    Target.objects.bulk_create(
-        Target(
-            investigation=investigation,
-            kind="github",
-            value=f"user-{n:05d}",
-            status=TargetStatus.FAILED if n % 10 == 0 else TargetStatus.SUCCEEDED,
-            error="GitHub user not found" if n % 10 == 0 else "",
-        )
-        for n in range(TARGETS)
-    )
+    add_many_targets(investigation, TARGETS)
     Job.objects.bulk_create(
         Job(
             investigation=investigation,

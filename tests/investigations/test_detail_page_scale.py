@@ -5,9 +5,15 @@ import re
 import pytest
 from django.urls import reverse
 
-from investigations.models import Job, JobPhase, JobState, Target, TargetStatus
+from investigations.models import Job, JobPhase, JobState
 from scraping import ratelimit
-from tests.factories import InvestigationFactory, TargetFactory, UserFactory
+from tests.factories import (
+    InvestigationFactory,
+    TargetFactory,
+    UserFactory,
+    add_many_targets,
+    refused_inputs,
+)
 
 
 @pytest.mark.django_db
@@ -51,17 +57,9 @@ def large(db):
     user = UserFactory(username="analyst")
     investigation = InvestigationFactory(
         owner=user,
-        rejected_targets=[{"input": f"nope {n}", "error": "has no kind"} for n in range(150)],
+        rejected_targets=refused_inputs(150),
     )
-    Target.objects.bulk_create(
-        Target(
-            investigation=investigation,
-            kind="github",
-            value=f"user-{n:05d}",
-            status=TargetStatus.FAILED if n % 10 == 0 else TargetStatus.SUCCEEDED,
-        )
-        for n in range(10_000)
-    )
+    add_many_targets(investigation, 10_000)
     return investigation
 
 

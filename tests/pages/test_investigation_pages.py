@@ -3,8 +3,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from investigations.models import Investigation, InvestigationStatus, Target, TargetStatus
-from tests.factories import InvestigationFactory, TargetFactory
+from investigations.models import Investigation, InvestigationStatus
+from tests.factories import InvestigationFactory, TargetFactory, add_many_targets
 
 pytestmark = pytest.mark.browser
 
@@ -121,16 +121,7 @@ def test_the_list_shows_only_the_analysts_own_investigations(logged_in, live_ser
 
 def test_a_long_target_list_is_filtered_by_status_and_paged(logged_in, live_server, analyst):
     investigation = InvestigationFactory(owner=analyst, status=InvestigationStatus.PARTIAL)
-    Target.objects.bulk_create(
-        Target(
-            investigation=investigation,
-            kind="github",
-            value=f"user-{n:03d}",
-            status=TargetStatus.FAILED if n % 10 == 0 else TargetStatus.SUCCEEDED,
-            error="not found on GitHub" if n % 10 == 0 else "",
-        )
-        for n in range(250)
-    )
+    add_many_targets(investigation, 250, width=3)
     page = logged_in
     page.goto(f"{live_server.url}/investigations/{investigation.pk}/")
     rows = page.locator("#targets tbody tr")
