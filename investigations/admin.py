@@ -1,12 +1,44 @@
+from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from . import registry
 from .models import Entity, Evidence, Investigation, Job, Relationship, Target
 from .services import investigations as investigation_service
+from .targets import TargetError, parse_target
+
+
+def _kind_choices() -> list[tuple[str, str]]:
+    return [(kind, kind) for kind in registry.supported_kinds()]
+
+
+class TargetAdminForm(forms.ModelForm):
+    """A target typed in the admin goes through the parser the pages, API and command
+    use: a kind that has a source, a valid value, stored in its normalised form."""
+
+    kind = forms.ChoiceField(choices=_kind_choices)
+
+    class Meta:
+        model = Target
+        # The admin classes choose the fields shown; these are every editable one.
+        fields = ("investigation", "kind", "value", "status", "error", "summary")
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, value = cleaned.get("kind"), cleaned.get("value")
+        if kind and value:
+            try:
+                parsed = parse_target(f"{kind}:{value}")
+            except TargetError as exc:
+                self.add_error("value", str(exc))
+            else:
+                cleaned["kind"], cleaned["value"] = parsed.kind, parsed.value
+        return cleaned
 
 
 class TargetInline(admin.TabularInline):
     model = Target
+    form = TargetAdminForm
     extra = 0
     fields = ("kind", "value", "status", "error")
     readonly_fields = ("status", "error")
@@ -58,6 +90,7 @@ class InvestigationAdmin(admin.ModelAdmin):
 
 @admin.register(Target)
 class TargetAdmin(admin.ModelAdmin):
+    form = TargetAdminForm
     list_display = ("id", "kind", "value", "investigation", "status", "updated_at")
     list_filter = ("kind", "status")
     search_fields = ("value", "error")

@@ -3,7 +3,7 @@ from django import forms
 from .models import AnalysisMode
 from .services.bulk import read_target_file
 from .services.investigations import InvestigationError
-from .targets import parse_targets
+from .targets import TargetError, excerpt, parse_target
 
 MAX_TARGETS_PER_FORM = 1000
 
@@ -52,12 +52,24 @@ class InvestigationForm(forms.Form):
         return cleaned
 
     def clean_targets(self) -> list[str]:
-        lines = [line.strip() for line in self.cleaned_data["targets"].splitlines() if line.strip()]
-        if not lines:
+        """The typed targets, or every bad line with its number and reason: the analyst
+        fixes them and sends again (a file, the API and the command keep the good
+        targets and report the bad ones instead)."""
+        numbered = [
+            (number, line.strip())
+            for number, line in enumerate(self.cleaned_data["targets"].splitlines(), start=1)
+            if line.strip()
+        ]
+        if not numbered:
             return []
-        if len(lines) > MAX_TARGETS_PER_FORM:
+        if len(numbered) > MAX_TARGETS_PER_FORM:
             raise forms.ValidationError(f"At most {MAX_TARGETS_PER_FORM} targets a form.")
-        _, errors = parse_targets(lines)
+        errors = []
+        for number, line in numbered:
+            try:
+                parse_target(line)
+            except TargetError as exc:
+                errors.append(f"Line {number} ({excerpt(line)!r}): {exc}")
         if errors:
-            raise forms.ValidationError([f"Line {text!r}: {error}" for text, error in errors])
-        return lines
+            raise forms.ValidationError(errors)
+        return [line for _, line in numbered]

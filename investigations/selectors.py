@@ -3,20 +3,75 @@
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from . import registry
-from .models import Entity, Investigation, Job, JobPhase, Relationship, Target
+from .models import Entity, Investigation, Job, JobPhase, Relationship, Target, TargetStatus
+
+
+def visible_to(user, prefix: str = "") -> Q:
+    """The condition on investigations (or on rows under one, through ``prefix``, e.g.
+    ``"investigation__"``) that a user may see: all for staff, else their own."""
+    if user.is_staff:
+        return Q()
+    return Q(**{f"{prefix}owner": user})
 
 
 def investigations_for(user) -> QuerySet[Investigation]:
     """The investigations a user may see: all for staff, else their own."""
-    qs = Investigation.objects.annotate(target_count=Count("targets", distinct=True)).order_by(
-        "-created_at"
+    qs = Investigation.objects.annotate(target_count=Count("targets", distinct=True))
+    return qs.filter(visible_to(user)).order_by("-created_at")
+
+
+def target_counts(investigation_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Targets by status for each investigation, every status present (zero or more),
+    in one query: what lists show instead of the targets themselves."""
+    counts = {pk: dict.fromkeys(TargetStatus.values, 0) for pk in investigation_ids}
+    rows = (
+        Target.objects.filter(investigation_id__in=investigation_ids)
+        .values("investigation_id", "status")
+        .annotate(count=Count("id"))
+        .order_by()
     )
-    if user.is_staff:
-        return qs
-    return qs.filter(owner=user)
+    for row in rows:
+        counts[row["investigation_id"]][row["status"]] = row["count"]
+    return counts
+
+
+def targets_of(investigation_id: int, status: str | None = None) -> QuerySet[Target]:
+    """An investigation's targets in the order they were given, with their jobs."""
+    qs = Target.objects.filter(investigation_id=investigation_id).order_by("id")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.prefetch_related("jobs")
+
+
+def jobs_of(investigation_id: int) -> QuerySet[Job]:
+    """An investigation's jobs: its own steps (analysis, report, ...) first, then each
+    target's, in the order they were queued."""
+    return (
+        Job.objects.filter(investigation_id=investigation_id)
+        .select_related("target")
+        .order_by(F("target_id").asc(nulls_first=True), "id")
+    )
+
+
+def task_record(user, task_id: str) -> dict[str, Any] | None:
+    """What a Celery task id is within the investigations a user may see: one of their
+    jobs, or an investigation's pipeline task; None when it is neither."""
+    job = (
+        Job.objects.filter(visible_to(user, "investigation__"), celery_task_id=task_id)
+        .select_related("target")
+        .first()
+    )
+    if job is not None:
+        return {"investigation": job.investigation_id, "name": job.task_name, "job": job}
+    investigation = (
+        Investigation.objects.filter(visible_to(user), pipeline_task_id=task_id).only("pk").first()
+    )
+    if investigation is not None:
+        return {"investigation": investigation.pk, "name": None, "job": None}
+    return None
 
 
 # Rows are read from the database in chunks of this many, so that a large graph is
@@ -80,34 +135,69 @@ def finding_rows(investigation: Investigation) -> list[dict[str, Any]]:
 
 
 def iter_target_rows(investigation_id: int) -> Iterator[dict[str, Any]]:
-    targets = (
-        Target.objects.filter(investigation_id=investigation_id)
-        .prefetch_related("jobs")
-        .order_by("id")
-    )
-    for target in targets.iterator(chunk_size=CHUNK):
-        yield {
-            "target": str(target),
-            "kind": target.kind,
-            "value": target.value,
-            "status": target.status,
-            "error": target.error,
-            "notes": target.summary.get("notes", []),
-            "cache": target.summary.get("cache"),
-            "jobs": [
-                {
-                    "source": job.name,
-                    "state": job.state,
-                    "attempts": job.attempts,
-                    "error": job.error,
-                }
-                for job in target.jobs.all()
-            ],
-        }
+    for target in targets_of(investigation_id).iterator(chunk_size=CHUNK):
+        yield target_row(target)
 
 
 def target_rows(investigation_id: int) -> list[dict[str, Any]]:
     return list(iter_target_rows(investigation_id))
+
+
+def target_row(target: Target) -> dict[str, Any]:
+    """A target with its outcome and its jobs (prefetched by ``targets_of``)."""
+    return {
+        "target": str(target),
+        "kind": target.kind,
+        "value": target.value,
+        "status": target.status,
+        "error": target.error,
+        "notes": target.summary.get("notes", []),
+        "cache": target.summary.get("cache"),
+        "jobs": [
+            {
+                "source": job.name,
+                "state": job.state,
+                "attempts": job.attempts,
+                "error": job.error,
+                "task_id": job.celery_task_id,
+            }
+            for job in target.jobs.all()
+        ],
+    }
+
+
+REJECTED = "rejected"
+
+
+class TargetTable:
+    """The rows of an investigation's targets table, for a paginator: its targets (one
+    status, or all), then the inputs refused at creation, as one sequence of which only
+    the rows of the page shown are read."""
+
+    def __init__(self, investigation: Investigation, status: str | None = None):
+        self.targets = targets_of(investigation.pk, status) if status != REJECTED else None
+        self.rejected = investigation.rejected_targets if status in (None, REJECTED) else []
+        self._target_count: int | None = None
+
+    def _targets_len(self) -> int:
+        if self._target_count is None:
+            self._target_count = self.targets.count() if self.targets is not None else 0
+        return self._target_count
+
+    def __len__(self) -> int:
+        return self._targets_len() + len(self.rejected)
+
+    def __getitem__(self, window: slice) -> list[dict[str, Any]]:
+        start, stop = window.start or 0, window.stop
+        known = self._targets_len()
+        rows = []
+        if start < known:
+            rows += [target_row(t) for t in self.targets[start : min(stop, known)]]
+        rows += [
+            {"target": r["input"], "status": REJECTED, "error": r["error"], "jobs": []}
+            for r in self.rejected[max(start - known, 0) : max(stop - known, 0)]
+        ]
+        return rows
 
 
 def collection_state(investigation: Investigation) -> dict[str, Any]:

@@ -55,20 +55,60 @@ def excerpt(text: str, limit: int = 60) -> str:
     return printable + ("…" if len(text) > limit else "")
 
 
-_GITHUB_LOGIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38})$")
-_GITHUB_REPO_NAME = re.compile(r"^[a-z0-9._-]{1,100}$")
+_GITHUB_LOGIN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_GITHUB_REPO_NAME = re.compile(r"^[a-z0-9._-]+$")
+MAX_GITHUB_LOGIN = 39
+MAX_GITHUB_REPO_NAME = 100
+# First path segments of github.com that are GitHub's own pages, never an account: GitHub
+# keeps these names from users and organizations, so a login equal to one is a mistake.
+GITHUB_RESERVED_NAMES = frozenset(
+    {
+        "about", "account", "apps", "blog", "codespaces", "collections", "contact",
+        "copilot", "customer-stories", "dashboard", "enterprise", "enterprises", "explore",
+        "features", "issues", "join", "login", "logout", "marketplace", "new",
+        "notifications", "organizations", "orgs", "pricing", "pulls", "readme", "search",
+        "security", "sessions", "settings", "signup", "site", "sponsors", "stars", "team",
+        "topics", "trending", "users", "watching",
+    }
+)  # fmt: skip
+
+
+def _codepoints(text: str) -> str:
+    """The non-ASCII characters of a text as U+XXXX, to show look-alike letters."""
+    found = dict.fromkeys(f"U+{ord(ch):04X}" for ch in text if not ch.isascii())
+    return ", ".join(list(found)[:5])
+
+
+def _require_ascii(value: str, text: str, what: str, allowed: str) -> None:
+    # Checked before lower-casing: "\u212a".lower() is "k", so a look-alike login would
+    # otherwise be accepted as a different, real account.
+    if not text.isascii():
+        raise TargetError(
+            f"{excerpt(value)!r} is not {what}: it holds characters outside ASCII "
+            f"({_codepoints(text)}); use only ASCII {allowed}."
+        )
 
 
 def _normalise_github_login(value: str, what: str) -> str:
-    login = value.strip().lstrip("@").lower()
+    login = value.strip().lstrip("@")
     if not login:
         raise TargetError(f"A GitHub {what} login is empty.")
-    if len(login) > 39:
-        raise TargetError(f"A GitHub {what} login has at most 39 characters; got {len(login)}.")
+    _require_ascii(value, login, f"a GitHub {what} login", "letters, digits and hyphens")
+    login = login.lower()
+    # The character set before the length, so a hostile input hears what is allowed.
     if not _GITHUB_LOGIN.match(login):
         raise TargetError(
             f"{excerpt(value)!r} is not a GitHub {what} login: use letters, digits and hyphens, "
             "starting with a letter or digit."
+        )
+    if len(login) > MAX_GITHUB_LOGIN:
+        raise TargetError(
+            f"A GitHub {what} login has at most {MAX_GITHUB_LOGIN} characters; got {len(login)}."
+        )
+    if login in GITHUB_RESERVED_NAMES:
+        raise TargetError(
+            f"{login!r} is not a GitHub {what} login: GitHub keeps that name for its own pages "
+            f"(github.com/{login})."
         )
     return login
 
@@ -80,11 +120,19 @@ def _normalise_github_repo(value: str) -> str:
             f"{excerpt(value)!r} is not OWNER/NAME, as in github-repo:octocat/hello-world."
         )
     owner = _normalise_github_login(parts[0], "owner")
+    _require_ascii(
+        parts[1], parts[1], "a GitHub repository name", "letters, digits, '.', '-' and '_'"
+    )
     name = parts[1].lower()
     if name in {".", ".."} or not _GITHUB_REPO_NAME.match(name):
         raise TargetError(
             f"{excerpt(parts[1])!r} is not a GitHub repository name: use letters, digits, '.', '-' "
-            "and '_', at most 100."
+            f"and '_', at most {MAX_GITHUB_REPO_NAME}."
+        )
+    if len(name) > MAX_GITHUB_REPO_NAME:
+        raise TargetError(
+            f"A GitHub repository name has at most {MAX_GITHUB_REPO_NAME} characters; "
+            f"got {len(name)}."
         )
     return f"{owner}/{name}"
 
@@ -106,22 +154,52 @@ def _kinds_help() -> str:
     return "; ".join(KIND_DESCRIPTIONS[TargetKind(k)] for k in available if k in set(TargetKind))
 
 
+# A word before a colon that is meant as a kind (``twitter:alice``), as opposed to a URL
+# scheme (``https://``), a port (``example.com:8080``) or a defanged address.
+_KIND_WORD = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_ORGANIZATION_PATHS = {"orgs", "organizations"}
+_EMAIL_ADDRESS = re.compile(r"^[^@\s/:]+@[^@\s/:]+\.[^@\s/:]+$")
+
+
+def _email_error(text: str) -> TargetError:
+    return TargetError(
+        f"{excerpt(text)!r} is an e-mail address, which is not a target kind. For a "
+        f"Mastodon account write mastodon:USER@INSTANCE; the kinds are: {_kinds_help()}."
+    )
+
+
+def _guess_github_address(text: str, path: str) -> tuple[str, str]:
+    """The account or repository a github.com address names."""
+    segments = [s for s in path.split("/") if s]
+    first = segments[0].lower()
+    if first in _ORGANIZATION_PATHS and len(segments) >= 2:
+        return TargetKind.GITHUB_ORG, segments[1]
+    if first == "users" and len(segments) >= 2:
+        return TargetKind.GITHUB, segments[1]
+    if first in GITHUB_RESERVED_NAMES:
+        raise TargetError(
+            f"{excerpt(text)!r} is a page of GitHub's own (github.com/{first}), not a user, "
+            "organization or repository: give an address such as https://github.com/LOGIN."
+        )
+    if len(segments) == 1:
+        return TargetKind.GITHUB, segments[0]
+    return TargetKind.GITHUB_REPO, f"{segments[0]}/{segments[1]}"
+
+
 def _guess_from_bare(text: str) -> tuple[str, str]:
     """A bare value is accepted where its kind is unambiguous: a GitHub address is that
-    account or repository; any other host name or URL (defanged ones too) is a domain,
-    when a domain source is installed to say which texts are domains."""
+    account, organization or repository; any other host name or URL (defanged ones too)
+    is a domain, when a domain source is installed to say which texts are domains."""
     candidate = text if "://" in text else f"https://{text}"
     try:
         parts = urlsplit(candidate)
         host = (parts.hostname or "").lower()
     except ValueError:
         parts, host = None, ""
-    if parts is not None and host in {"github.com", "www.github.com"}:
-        segments = [s for s in parts.path.split("/") if s]
-        if len(segments) == 1:
-            return TargetKind.GITHUB, segments[0]
-        if len(segments) >= 2:
-            return TargetKind.GITHUB_REPO, f"{segments[0]}/{segments[1]}"
+    if parts is not None and host in {"github.com", "www.github.com"} and parts.path.strip("/"):
+        return _guess_github_address(text, parts.path)
+    if _EMAIL_ADDRESS.match(text):
+        raise _email_error(text)
     domain_normaliser = _NORMALISERS.get(TargetKind.DOMAIN)
     if domain_normaliser is not None and " " not in text:
         try:
@@ -135,25 +213,42 @@ def _guess_from_bare(text: str) -> tuple[str, str]:
     )
 
 
+def _split_kind(text: str) -> tuple[TargetKind, str]:
+    """The kind a target names (or the one its bare value implies) and its value."""
+    kind_text, sep, value = text.partition(":")
+    word = kind_text.strip().lower()
+    if sep and word in {k.value for k in TargetKind}:
+        return TargetKind(word), value
+    if sep and word == "mailto":
+        raise _email_error(text)
+    if sep and _KIND_WORD.match(word) and not value.startswith("//") and not value.isdigit():
+        raise TargetError(
+            f"{excerpt(text)!r} has an unknown kind {excerpt(word, 32)!r}. Write targets as "
+            f"kind:value, one of: {_kinds_help()}."
+        )
+    return _guess_from_bare(text)
+
+
 def parse_target(text: str) -> ParsedTarget:
-    """Parse one target as typed by an analyst; raise ``TargetError`` with the reason."""
+    """Parse one target as typed by an analyst; raise ``TargetError`` with the reason.
+
+    The value reaches the kind's normaliser as typed (no Unicode normalisation here):
+    kinds whose values are ASCII must see a look-alike character to refuse it, and the
+    others normalise in their own way (IDNA for host names, NFC for usernames).
+    """
     if not isinstance(text, str):
         raise TargetError("A target must be text.")
     if len(text) > MAX_TARGET_LENGTH:
         raise TargetError(f"A target has at most {MAX_TARGET_LENGTH} characters; got {len(text)}.")
-    text = unicodedata.normalize("NFC", text).strip()
+    # A byte order mark is what a file saved by some editors starts with, not part of
+    # the target.
+    text = text.strip().removeprefix("\ufeff").strip()
     if not text:
         raise TargetError("A target is empty.")
     if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co", "Cn"} for ch in text):
         raise TargetError(f"{excerpt(text)!r} contains control or invisible characters.")
 
-    kind_text, sep, value = text.partition(":")
-    lowered_kind = kind_text.strip().lower()
-    if sep and lowered_kind in {k.value for k in TargetKind}:
-        kind = TargetKind(lowered_kind)
-    else:
-        kind, value = _guess_from_bare(text)
-
+    kind, value = _split_kind(text)
     if kind not in registry.supported_kinds():
         raise TargetError(
             f"Targets of kind {kind.value!r} cannot be investigated yet: no source for them is "

@@ -6,11 +6,13 @@ from django.views.decorators.http import require_POST
 
 from . import selectors
 from .forms import InvestigationForm
-from .models import Entity
+from .models import Entity, TargetStatus
 from .services import bulk as bulk_service
 from .services import investigations as investigation_service
 
 ENTITIES_PER_PAGE = 200
+# Rows of the targets table a page: a list of thousands is filtered and paged.
+TARGETS_PER_PAGE = 100
 
 
 @login_required
@@ -60,9 +62,15 @@ def investigation_detail(request, pk: int):
     kind = request.GET.get("kind")
     if kind:
         entities = entities.filter(kind=kind)
+    status = request.GET.get("status")
+    if status not in (*TargetStatus.values, selectors.REJECTED):
+        status = None
+    target_table = selectors.TargetTable(investigation, status)
     context = {
         "investigation": investigation,
-        "targets": selectors.target_rows(investigation.pk),
+        "target_page": Paginator(target_table, TARGETS_PER_PAGE).get_page(request.GET.get("tpage")),
+        "target_statuses": _status_filters(investigation),
+        "selected_status": status,
         "steps": selectors.step_rows(investigation.pk),
         "collection": selectors.collection_state(investigation),
         "entity_page": Paginator(entities, ENTITIES_PER_PAGE).get_page(request.GET.get("page")),
@@ -73,6 +81,13 @@ def investigation_detail(request, pk: int):
         "errors": [line for line in investigation.error_summary.splitlines() if line],
     }
     return render(request, "investigations/detail.html", context)
+
+
+def _status_filters(investigation) -> list[tuple[str, int]]:
+    """The statuses the targets table can be filtered by, those present, with counts."""
+    counts = selectors.target_counts([investigation.pk])[investigation.pk]
+    counts[selectors.REJECTED] = len(investigation.rejected_targets)
+    return [(status, count) for status, count in counts.items() if count]
 
 
 @login_required

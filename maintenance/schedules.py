@@ -16,13 +16,17 @@ DEFAULT_SCHEDULES = (
         50,
     ),
     ("Resource sample", "maintenance.tasks.record_resource_sample_task", 600, 300),
-    ("Expired task results cleanup", "celery.backend_cleanup", 3600 * 24, 3600),
 )
+# Celery beat schedules celery.backend_cleanup itself (a daily entry of that name, since
+# results expire); an earlier version added this second one, removed where it is left.
+RETIRED_SCHEDULES = (("Expired task results cleanup", "celery.backend_cleanup"),)
 
 
 def ensure_default_schedules(sender=None, **kwargs) -> int:
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+    for name, task in RETIRED_SCHEDULES:
+        PeriodicTask.objects.filter(name=name, task=task).delete()
     created = 0
     for name, task, every, expires in DEFAULT_SCHEDULES:
         if PeriodicTask.objects.filter(name=name).exists():

@@ -15,3 +15,7 @@ urlpatterns = [
     path("api/health/", health, name="api-health"),
     path("api/", include("investigations.api.urls")),
 ]
+
+# Requests Django refuses before a view runs (too large, too many fields) are answered
+# in JSON under /api/.
+handler400 = "investigations.api.errors.bad_request"

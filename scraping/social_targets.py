@@ -19,7 +19,8 @@ _DID = re.compile(r"^did:(?:plc:[a-z2-7]{24}|web:[a-z0-9.-]+)$")
 
 
 def normalise_username(value: str) -> str:
-    name = value.strip().removeprefix("@")
+    # One form for names typed composed or decomposed ("é" as one or two code points).
+    name = unicodedata.normalize("NFC", value).strip().removeprefix("@")
     if not name:
         raise TargetError("A username is empty.")
     if len(name) > MAX_USERNAME:
@@ -56,7 +57,9 @@ def normalise_mastodon(value: str) -> str:
     user, sep, instance = text.removeprefix("@").partition("@")
     if not sep or not user or not instance:
         raise TargetError(f"{excerpt(value)!r} is not a Mastodon handle: write user@instance.")
-    if not _MASTODON_USER.match(user):
+    # ASCII checked apart: the pattern ignores case, and [a-z] then also matches look-alike
+    # letters such as the Kelvin sign, which lower-case to a different, real account.
+    if not user.isascii() or not _MASTODON_USER.match(user):
         raise TargetError(
             f"{excerpt(user)!r} is not a Mastodon username: letters, digits and underscores."
         )

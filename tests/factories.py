@@ -1,7 +1,14 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from investigations.models import Investigation, InvestigationStatus, Job, JobPhase, Target
+from investigations.models import (
+    Investigation,
+    InvestigationStatus,
+    Job,
+    JobPhase,
+    Target,
+    TargetStatus,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -39,3 +46,23 @@ class JobFactory(factory.django.DjangoModelFactory):
     phase = JobPhase.SCRAPING
     name = "github"
     task_name = "scraping.tasks.scrape_github_user_task"
+
+
+def add_many_targets(investigation: Investigation, count: int, *, width: int = 5) -> None:
+    """``count`` GitHub targets ``user-00000``... in one insert: every tenth failed
+    ("GitHub user not found"), the others succeeded."""
+    Target.objects.bulk_create(
+        Target(
+            investigation=investigation,
+            kind="github",
+            value=f"user-{n:0{width}d}",
+            status=TargetStatus.FAILED if n % 10 == 0 else TargetStatus.SUCCEEDED,
+            error="GitHub user not found" if n % 10 == 0 else "",
+        )
+        for n in range(count)
+    )
+
+
+def refused_inputs(count: int) -> list[dict[str, str]]:
+    """What an investigation records for ``count`` refused inputs: ``nope 0``..."""
+    return [{"input": f"nope {n}", "error": "has no kind"} for n in range(count)]

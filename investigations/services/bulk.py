@@ -28,7 +28,7 @@ BULK_SCRAPE_TASK = "investigations.tasks.bulk_scrape_task"
 # Column names that hold the target in a CSV file with a header row.
 _TARGET_COLUMNS = ("target", "targets")
 # Bytes read from an uploaded file at most: the target bound times a generous line.
-_MAX_LINE = 600
+MAX_LINE_BYTES = 600
 
 
 def read_target_file(data: bytes | str, filename: str = "") -> list[str]:
@@ -38,7 +38,7 @@ def read_target_file(data: bytes | str, filename: str = "") -> list[str]:
     Raises ``InvestigationError`` when the file is too large or empty.
     """
     limit = settings.OSINT_BULK_MAX_TARGETS
-    if len(data) > limit * _MAX_LINE:
+    if len(data) > limit * MAX_LINE_BYTES:
         raise InvestigationError(f"The file is too large: at most {limit} targets a list.")
     text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
     text = text.replace("\x00", "")
@@ -110,7 +110,7 @@ def create_bulk_investigation(
             status=InvestigationStatus.QUEUED,
             pipeline_task_id=task_id,
         )
-        texts = [str(t)[:_MAX_LINE] for t in targets]
+        texts = [str(t)[:MAX_LINE_BYTES] for t in targets]
         transaction.on_commit(
             lambda: celery_control.send(
                 BULK_SCRAPE_TASK, args=(investigation.pk, texts), task_id=task_id

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the pages' CSS and scripts, the admin's) before any other work.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -95,6 +97,20 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# The web process serves /static/ itself (WhiteNoise). In production from STATIC_ROOT,
+# filled by collectstatic (the image runs it) with hashed, compressed copies served with
+# far-future cache headers; elsewhere straight from the source folders, read anew on each
+# request, so no collectstatic is needed to work on the pages.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "investigations:list"
@@ -106,10 +122,19 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
+    # Token first: the first class names the scheme of the WWW-Authenticate header, which
+    # turns a request without credentials into a 401 (with session first it is a 403).
+    # Sessions still authenticate the pages' own requests.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_PARSER_CLASSES": [
+        "investigations.api.errors.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "investigations.api.errors.api_exception_handler",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
@@ -121,6 +146,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Investigations, their targets, the collected graph, findings and reports.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a "status" field with its own choices: each gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "InvestigationStatusEnum": "investigations.models.InvestigationStatus",
+        "TargetStatusEnum": "investigations.models.TargetStatus",
+        "JobStateEnum": "investigations.models.JobState",
+    },
 }
 
 # Caches hold conditional-request validators (ETags) and, later, source answers. Redis

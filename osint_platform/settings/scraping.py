@@ -75,6 +75,11 @@ OSINT_DISPATCH_BATCH = env_int("OSINT_DISPATCH_BATCH", 100)
 OSINT_DISPATCH_WINDOW = env_int("OSINT_DISPATCH_WINDOW", 400)
 # The most targets one bulk request may carry.
 OSINT_BULK_MAX_TARGETS = env_int("OSINT_BULK_MAX_TARGETS", 20000)
+# A request body (other than an uploaded file) may carry a bulk list at its largest: the
+# most targets at 600 bytes each (the longest line a target file may have: 512
+# characters, quoted and escaped in JSON), plus 1 MiB for the other fields. Django's
+# default, 2.5 MB, refused lists of a few thousand long targets.
+DATA_UPLOAD_MAX_MEMORY_SIZE = OSINT_BULK_MAX_TARGETS * 600 + 1024 * 1024
 # A running job with no heartbeat for this long is taken as lost: requeued while it has
 # attempts left, failed after. Heartbeats come with each step and each HTTP request, so
 # silence this long means the worker died.

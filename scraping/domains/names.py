@@ -132,7 +132,9 @@ def normalise_domain(text: str) -> str:
     if not text:
         raise DomainNameError("The domain is empty.")
     text = refang(text)
-    if "@" in text and not _SCHEME.match(text) and "/" not in text:
+    if text.lower().startswith("mailto:") or (
+        "@" in text and not _SCHEME.match(text) and "/" not in text
+    ):
         raise DomainNameError(f"{text[:80]!r} is an e-mail address, not a domain.")
     if any(ch in text for ch in "/?#:"):
         text = _host_of(text)

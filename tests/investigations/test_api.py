@@ -5,25 +5,6 @@ from investigations.models import Investigation, InvestigationStatus
 from tests.factories import InvestigationFactory, TargetFactory, UserFactory
 
 
-@pytest.fixture
-def api(db):
-    client = APIClient()
-    user = UserFactory(username="analyst")
-    client.force_authenticate(user)
-    client.user = user
-    return client
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    """Tasks that would be queued, captured instead of sent to the broker."""
-    from investigations import celery_control
-
-    calls = []
-    monkeypatch.setattr(celery_control, "send", lambda name, **kw: calls.append((name, kw)))
-    return calls
-
-
 @pytest.mark.django_db
 def test_creating_an_investigation_queues_its_pipeline(
     api, sent, django_capture_on_commit_callbacks
@@ -38,7 +19,9 @@ def test_creating_an_investigation_queues_its_pipeline(
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == "queued"
-    assert [t["target"] for t in body["targets"]] == ["github:nvie"]
+    assert body["target_count"] == 1 and body["targets_by_status"]["pending"] == 1
+    targets = api.get(body["targets_url"]).json()["results"]
+    assert [t["target"] for t in targets] == ["github:nvie"]
     assert body["rejected_targets"][0]["input"] == "github:-bad"
     investigation = Investigation.objects.get(pk=body["id"])
     assert investigation.owner == api.user and investigation.mode == "detailed"

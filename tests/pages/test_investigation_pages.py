@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from investigations.models import Investigation, InvestigationStatus
-from tests.factories import InvestigationFactory, TargetFactory
+from tests.factories import InvestigationFactory, TargetFactory, add_many_targets
 
 pytestmark = pytest.mark.browser
 
@@ -117,3 +117,25 @@ def test_the_list_shows_only_the_analysts_own_investigations(logged_in, live_ser
 
     expect(logged_in.locator("#investigations")).to_contain_text("Mine")
     expect(logged_in.locator("#investigations")).not_to_contain_text("Someone else's")
+
+
+def test_a_long_target_list_is_filtered_by_status_and_paged(logged_in, live_server, analyst):
+    investigation = InvestigationFactory(owner=analyst, status=InvestigationStatus.PARTIAL)
+    add_many_targets(investigation, 250, width=3)
+    page = logged_in
+    page.goto(f"{live_server.url}/investigations/{investigation.pk}/")
+    rows = page.locator("#targets tbody tr")
+    expect(rows).to_have_count(100)
+    expect(page.locator("#targets-pager")).to_contain_text("Page 1 of 3")
+
+    page.click("#target-statuses >> text=failed (25)")
+
+    expect(rows).to_have_count(25)
+    expect(rows.first).to_contain_text("github:user-000")
+    expect(page.locator("#targets .status-succeeded")).to_have_count(0)
+
+    page.click("#target-statuses >> text=all")
+    page.click("#targets-pager >> text=Next")
+
+    expect(rows.first).to_contain_text("github:user-100")
+    expect(page.locator("#targets-pager")).to_contain_text("Page 2 of 3")

@@ -40,3 +40,12 @@ def test_social_targets_are_accepted_and_normalised(text, kind, value):
 def test_bad_social_targets_are_refused_with_the_reason(text, message):
     with pytest.raises(TargetError, match=message):
         parse_target(text)
+
+
+def test_a_mastodon_username_with_a_look_alike_letter_is_refused():
+    with pytest.raises(TargetError, match="is not a Mastodon username"):
+        parse_target("mastodon:\u212aarol@example.net")
+
+
+def test_a_username_typed_decomposed_is_stored_composed():
+    assert parse_target("username:e\u0301mile").value == "\u00e9mile"

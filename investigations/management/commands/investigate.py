@@ -3,7 +3,12 @@
     python manage.py investigate github:octocat github-repo:octocat/hello-world --json
 
 Exit status: 0 when the investigation completed, 1 when it ended otherwise (partial,
-failed, cancelled or timed out), 2 for bad arguments or targets, 3 when no worker answers.
+failed, cancelled or timed out), 2 for bad arguments, targets or files, 3 when no worker
+answers.
+
+Every line printed that holds text from outside (an upstream error, a name, an input)
+shows its control characters as escapes (``\x1b``), so an answer cannot drive the
+terminal or forge a line; the JSON document is escaped by its encoder and the same way.
 """
 
 import json
@@ -23,12 +28,19 @@ from investigations.selectors import investigation_document
 from investigations.services import bulk as bulk_service
 from investigations.services import investigations as investigation_service
 from investigations.services.investigations import InvestigationError
-from investigations.targets import parse_targets
+from investigations.targets import ParsedTarget, parse_targets
+from investigations.terminal import json_terminal_safe, terminal_safe
 
 EXIT_NOT_COMPLETED = 1
 EXIT_BAD_INPUT = 2
 EXIT_NO_WORKER = 3
 WORKER_START_TIMEOUT = 90
+# Characters of a target's error shown in the summary; --json has them all.
+ERROR_SHOWN = 300
+
+
+def default_name(targets: list[ParsedTarget]) -> str:
+    return ", ".join(str(target) for target in targets)[:200]
 
 
 class Command(BaseCommand):
@@ -70,6 +82,9 @@ class Command(BaseCommand):
         parsed, errors = parse_targets(texts)
         for text, error in errors:
             self._say(f"Refused {text}: {error}", error=True)
+        # Named after what is investigated: never after refused input, which may hold
+        # control characters or bytes that are not text.
+        options["name"] = terminal_safe(options.get("name") or default_name(parsed))
         if not parsed:
             raise CommandError("No valid target to investigate.", returncode=EXIT_BAD_INPUT)
 
@@ -91,23 +106,40 @@ class Command(BaseCommand):
             sys.exit(EXIT_NOT_COMPLETED)
 
     def _read_file(self, path: str | None) -> list[str]:
+        """The targets of a file or of stdin ('-'), as bytes decoded leniently (bad UTF-8
+        becomes U+FFFD and the target holding it is refused, not the run)."""
         if not path:
             return []
+        shown = terminal_safe(path)
+        # One byte more than a list may hold tells a file too large from one that fits,
+        # without reading an endless one (a device, a pipe that never closes).
+        most = settings.OSINT_BULK_MAX_TARGETS * bulk_service.MAX_LINE_BYTES + 1
         try:
             if path == "-":
-                data = sys.stdin.buffer.read()
+                data = sys.stdin.buffer.read(most)
             else:
-                data = Path(path).read_bytes()
+                with open(path, "rb") as handle:
+                    data = handle.read(most)
             return bulk_service.read_target_file(data, path)
+        except IsADirectoryError as exc:
+            raise CommandError(
+                f"--file {shown} is a directory; give a text or CSV file of targets.",
+                returncode=EXIT_BAD_INPUT,
+            ) from exc
+        except FileNotFoundError as exc:
+            raise CommandError(f"--file {shown}: no such file.", returncode=EXIT_BAD_INPUT) from exc
         except OSError as exc:
-            raise CommandError(f"Cannot read {path}: {exc}", returncode=EXIT_BAD_INPUT) from exc
+            raise CommandError(
+                f"--file {shown} cannot be read: {terminal_safe(exc.strerror or exc)}.",
+                returncode=EXIT_BAD_INPUT,
+            ) from exc
         except InvestigationError as exc:
-            raise CommandError(f"{path}: {exc}", returncode=EXIT_BAD_INPUT) from exc
+            raise CommandError(f"{shown}: {exc}", returncode=EXIT_BAD_INPUT) from exc
 
     def _say(self, message: str, *, error: bool = False) -> None:
         # With --json, stdout carries the document only; everything else goes to stderr.
         stream = self.stderr if (self.as_json or error) else self.stdout
-        stream.write(message)
+        stream.write(terminal_safe(message))
 
     @staticmethod
     def _broker() -> str:
@@ -115,7 +147,7 @@ class Command(BaseCommand):
         return url.split("@")[-1] if "@" in url else url  # never print a password
 
     def _run(self, texts: list[str], options) -> Investigation:
-        name = options.get("name") or ", ".join(texts)[:200]
+        name = options["name"]
         run_options = {"fresh": True} if options["fresh"] else {}
         if options.get("file"):
             investigation, _ = bulk_service.create_bulk_investigation(
@@ -191,20 +223,21 @@ class Command(BaseCommand):
         reports = {r.format: r.path for r in investigation.reports.all()}
         document["reports"] = reports
         if self.as_json:
-            self.stdout.write(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+            text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
+            self.stdout.write(json_terminal_safe(text))
             return
-        self.stdout.write(f"Investigation #{investigation.pk}: {investigation.status}")
+        lines = [f"Investigation #{investigation.pk}: {investigation.status}"]
         for row in document["targets"]:
             line = f"  {row['target']}: {row['status']}"
-            if row["error"]:
-                line += f" ({row['error'].splitlines()[0]})"
-            self.stdout.write(line)
+            if error := row["error"]:
+                line += f" ({error[:ERROR_SHOWN]}{'…' if len(error) > ERROR_SHOWN else ''})"
+            lines.append(line)
         counts: dict[str, int] = {}
         for entity in document["entities"]:
             counts[entity["kind"]] = counts.get(entity["kind"], 0) + 1
         summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "nothing"
-        self.stdout.write(f"Collected: {summary}; {len(document['relationships'])} relationships")
-        for line in document["errors"]:
-            self.stdout.write(f"  problem: {line}")
-        for fmt, path in sorted(reports.items()):
-            self.stdout.write(f"Report ({fmt}): {path}")
+        lines.append(f"Collected: {summary}; {len(document['relationships'])} relationships")
+        lines += [f"  problem: {line}" for line in document["errors"]]
+        lines += [f"Report ({fmt}): {path}" for fmt, path in sorted(reports.items())]
+        for line in lines:
+            self.stdout.write(terminal_safe(line))

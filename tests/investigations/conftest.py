@@ -1,0 +1,23 @@
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def api(db):
+    """An API client signed in as an analyst (``api.user``) who is not staff."""
+    client = APIClient()
+    client.user = UserFactory(username="analyst")
+    client.force_authenticate(client.user)
+    return client
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Tasks that would be queued, captured instead of sent to the broker."""
+    from investigations import celery_control
+
+    calls = []
+    monkeypatch.setattr(celery_control, "send", lambda name, **kw: calls.append((name, kw)))
+    return calls

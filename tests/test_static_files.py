@@ -1,0 +1,62 @@
+"""In production (DEBUG off) the web process serves the pages' and the admin's static
+files itself: hashed, compressed, cached for a long time."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Run inside the production process: fetch the pages' and the admin's stylesheets and the
+# detail page's script through the whole middleware stack, as a browser would.
+FETCH = """
+import json, re
+from django.templatetags.static import static
+from django.test import Client
+client = Client(HTTP_ACCEPT_ENCODING="gzip")
+def fetch(url):
+    response = client.get(url)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return {"url": url, "status": response.status_code, "encoding": response.get("Content-Encoding"),
+            "cache": response.get("Cache-Control"), "size": len(body)}
+def stylesheet(page):
+    html = client.get(page).content.decode()
+    return re.search(r'<link rel="stylesheet"[^>]* href="([^"]+\\.css)"', html).group(1)
+print(json.dumps([fetch(stylesheet("/login/")), fetch(stylesheet("/admin/login/")),
+                  fetch(static("js/detail.js")), fetch("/static/css/missing.css")]))
+"""
+
+
+def test_production_serves_hashed_compressed_static_files_for_pages_and_admin(tmp_path):
+    env = {
+        **os.environ,
+        "OSINT_ENV": "production",
+        "SECRET_KEY": "static-files-test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+        "ALLOWED_HOSTS": "testserver",
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "OSINT_VAR_DIR": str(tmp_path / "var"),
+    }
+    manage = [sys.executable, "manage.py"]
+    subprocess.run(
+        [*manage, "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True, timeout=120
+    )
+
+    done = subprocess.run(
+        [*manage, "shell", "-c", FETCH], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+    assert done.returncode == 0, done.stderr
+    # The last line: the shell may say what it imported before.
+    page_css, admin_css, detail_js, missing = json.loads(done.stdout.splitlines()[-1])
+    assert re.fullmatch(r"/static/css/app\.[0-9a-f]{12}\.css", page_css["url"])
+    assert re.fullmatch(r"/static/admin/css/base\.[0-9a-f]{12}\.css", admin_css["url"])
+    assert re.fullmatch(r"/static/js/detail\.[0-9a-f]{12}\.js", detail_js["url"])
+    for served in (page_css, admin_css, detail_js):
+        assert served["status"] == 200 and served["size"] > 0, served
+        assert served["encoding"] == "gzip", served
+        assert "immutable" in served["cache"], served
+    assert missing["status"] == 404
