@@ -69,6 +69,14 @@ def resolve_checked(
     return addresses
 
 
+def ensure_public_host(host: str, port: int = 443) -> None:
+    """Refuse a host that resolves to a non-public address, for clients that connect
+    through a library of their own (requests): a check before the connection, without
+    the pinning ``connect_checked`` gives. Used where the host comes from an answer or a
+    target (a Mastodon instance, a redirect to another origin)."""
+    resolve_checked(host, port)
+
+
 def connect_checked(
     host: str, port: int, *, timeout: float, allow_private: bool | None = None
 ) -> tuple[socket.socket, CheckedAddress]:

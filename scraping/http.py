@@ -29,7 +29,7 @@ from requests.adapters import HTTPAdapter
 from investigations.errors import PermanentError, TransientError
 from investigations.tasking import current_job
 
-from . import answers, netguard, ratelimit
+from . import addresses, answers, ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ class HttpClient:
             url = urljoin(response.url, location)
             if _origin(url) != origin:
                 host = urlsplit(url).hostname or ""
-                netguard.ensure_public_host(host)
+                addresses.ensure_public_host(host)
                 hop_headers = {
                     k: v for k, v in hop_headers.items() if k.lower() not in _CREDENTIALS
                 }

@@ -19,8 +19,8 @@ from urllib.parse import urlencode, urlsplit
 
 from investigations.errors import NotFoundError, PermanentError
 
+from ..addresses import ensure_public_host
 from ..http import HttpClient, HttpResponse
-from ..netguard import ensure_public_host
 from ..overrides import route
 from .github import parse_link_header
 from .social_http import raise_for_status, read_answer, read_json

@@ -3,7 +3,6 @@
 import io
 
 import pytest
-from celery import current_app
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -16,13 +15,8 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture
-def eager(settings):
-    settings.OSINT_TASK_RETRY_BASE_DELAY = 0.01
-    current_app.conf.task_always_eager = True
-    current_app.conf.task_eager_propagates = True
-    yield
-    current_app.conf.task_always_eager = False
-    current_app.conf.task_eager_propagates = False
+def eager(eager_celery):
+    return eager_celery
 
 
 @pytest.fixture

@@ -30,7 +30,9 @@ def test_a_redirect_to_an_internal_address_is_refused(servers, settings):
     first.routes["/start"] = Reply(302, "", {"location": f"{second.url}/latest/meta-data/"})
     second.routes["/latest/meta-data/"] = Reply(200, "secret")
 
-    with pytest.raises(PermanentError, match="non-public address 127.0.0.1"):
+    with pytest.raises(
+        PermanentError, match="resolves to 127.0.0.1, a private, loopback or link-local address"
+    ):
         HttpClient().get(f"{first.url}/start")
 
     assert second.requests == []

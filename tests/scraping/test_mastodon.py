@@ -200,7 +200,9 @@ def test_without_an_override_a_private_instance_address_is_refused(settings):
     client = MastodonClient()
 
     resolution = client.resolve("alice", "127.0.0.1")
-    with pytest.raises(PermanentError, match="non-public address 127.0.0.1"):
+    with pytest.raises(
+        PermanentError, match="resolves to 127.0.0.1, a private, loopback or link-local address"
+    ):
         client.lookup(resolution)
 
     assert "WebFinger at 127.0.0.1 failed" in resolution.note
