@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from investigations.errors import PermanentError, TransientError
+from investigations.models import Entity
 from investigations.services.graph import GraphWriter
 from investigations.tasking import JobContext
 
@@ -93,9 +94,26 @@ def analyze_domain(ctx: JobContext, domain: str, parts: list[tuple[str, Part]] |
             else PermanentError
         )
         raise error(f"Every part of the analysis of {to_unicode(domain)} failed: {reasons}")
+    _cross_check(ctx, writer, domain)
     logger.info(
         "Domain analysed: %s",
         domain,
         extra={**ctx.log_extra, "target": domain},
     )
     return results
+
+
+def _cross_check(ctx: JobContext, writer: GraphWriter, domain: str) -> None:
+    """A registry that says "not registered" about a name that answers in DNS is wrong
+    about it or has no data for it (a name under a private suffix, a registry that lags):
+    the registration is then unknown, not "available", and the analyst is told."""
+    entity = Entity.objects.filter(
+        investigation_id=ctx.investigation_id, kind="domain", key=domain
+    ).first()
+    attributes = entity.attributes if entity else {}
+    if attributes.get("registration_state") == "available" and attributes.get("exists_in_dns"):
+        writer.entity("domain", domain, attributes={"registration_state": "unknown"})
+        ctx.note(
+            f"registration: the registry answered that {to_unicode(domain)} is not registered, "
+            "but the domain answers in DNS; its registration is recorded as unknown"
+        )
