@@ -69,6 +69,7 @@ class JobContext:
     retries_left: int = 0
     _last_heartbeat: float = field(default_factory=time.monotonic)
     _mode: str | None = None
+    _owner: str | None = None
 
     def check_cancelled(self) -> None:
         if job_service.is_cancelled(self.investigation_id):
@@ -102,6 +103,19 @@ class JobContext:
     def note(self, message: str) -> None:
         """A problem worth showing that did not stop the work (a part not available)."""
         self.notes.append(printable(message, 500))
+
+    @property
+    def cache_scope(self) -> str:
+        """Whose cached source answers this job may read and add to: its investigation's
+        owner's (investigations without an owner, from the command line, share one)."""
+        if self._owner is None:
+            owner_id = (
+                Investigation.objects.filter(pk=self.investigation_id)
+                .values_list("owner_id", flat=True)
+                .first()
+            )
+            self._owner = f"owner:{owner_id}" if owner_id else "owner:none"
+        return self._owner
 
     @property
     def mode(self) -> str:

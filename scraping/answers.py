@@ -39,11 +39,16 @@ def cache_key(
     url: str,
     params: dict[str, Any] | None,
     headers: dict[str, str] | None,
+    scope: str = "",
 ) -> str:
+    """The cache key of a request: who asks (``scope``, the investigation's owner) and
+    with which credentials are part of it. Answers are public data, but a cache shared
+    between analysts would tell one of them, through "cached from 14:03", that someone
+    else looked the same target up at 14:03."""
     query = "&".join(f"{k}={v}" for k, v in sorted((params or {}).items()))
     lowered = {k.lower(): v for k, v in (headers or {}).items()}
     identity = "|".join(lowered.get(name, "") for name in _CREDENTIAL_HEADERS)
-    digest = hashlib.sha256(f"{method} {url}?{query} {identity}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{scope} {method} {url}?{query} {identity}".encode()).hexdigest()
     return f"answers:{platform}:{digest}"
 
 

@@ -128,7 +128,8 @@ class HttpClient:
             job.heartbeat()
         key = None
         if self.cache_answers and method in answers.CACHED_METHODS:
-            key = answers.cache_key(self.platform, method, url, params, headers)
+            scope = job.cache_scope if job is not None else ""
+            key = answers.cache_key(self.platform, method, url, params, headers, scope)
             if not (job and job.fresh) and (hit := answers.read(key)) is not None:
                 if job is not None:
                     job.used_cached_answer(hit.fetched_at)

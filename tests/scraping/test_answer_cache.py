@@ -7,11 +7,12 @@ import pytest
 
 from investigations.models import EvidenceOutcome
 from scraping.tasks import scrape_github_user_task
-from tests.factories import InvestigationFactory, TargetFactory
+from tests.factories import InvestigationFactory, TargetFactory, UserFactory
 
 
-def investigate_user(login: str, **options):
-    target = TargetFactory(investigation=InvestigationFactory(options=options), value=login)
+def investigate_user(login: str, owner=None, **options):
+    investigation = InvestigationFactory(options=options, owner=owner)
+    target = TargetFactory(investigation=investigation, value=login)
     result = scrape_github_user_task.apply(args=(target.pk,)).get()
     target.refresh_from_db()
     return target, result
@@ -85,3 +86,19 @@ def test_a_not_found_answer_is_cached_too(github_replay):
 
     assert first["outcome"] == second["outcome"] == "not_found"
     assert len(github_replay.requests) == before
+
+
+@pytest.mark.django_db
+def test_one_analysts_cached_answers_are_not_read_by_another(github_replay):
+    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    investigate_user("jacquev6", owner=alice)
+    before = len(github_replay.requests)
+
+    _, for_bob = investigate_user("jacquev6", owner=bob)
+    after_bob = len(github_replay.requests)
+    _, for_alice = investigate_user("jacquev6", owner=alice)
+
+    # Bob's run asks again (a shared cache would tell him when Alice looked); Alice's
+    # second run reads her own cached answers.
+    assert after_bob == before + 4 and "cache" not in for_bob
+    assert len(github_replay.requests) == after_bob and for_alice["cache"]["answers"] == 4
