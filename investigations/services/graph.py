@@ -7,6 +7,7 @@ import zlib
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -68,9 +69,38 @@ def clean_value(value: Any, depth: int = 0) -> Any:
     return value
 
 
+# Kinds whose keys keep their case: a web address's path and a post's identifier are
+# case-sensitive (two different pages, two different posts).
+CASE_SENSITIVE_KINDS = frozenset({"url", "post"})
+MAX_KEY = 512
+
+
 def normalise_key(kind: str, key: str) -> str:
-    """Entity keys compare without regard to case or surrounding space."""
-    return " ".join(str(key).split()).casefold()[:512]
+    """The key an entity is found by: white space folded; case folded except for kinds
+    where case carries meaning (for a web address only its scheme and host fold); a key
+    too long for the column is cut and ends with a digest of the whole, so that two
+    long keys that share a beginning stay two."""
+    text = " ".join(str(key).split())
+    if kind == "url":
+        text = _fold_url(text)
+    elif kind not in CASE_SENSITIVE_KINDS:
+        text = text.casefold()
+    if len(text) > MAX_KEY:
+        digest = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+        text = f"{text[: MAX_KEY - 65]}#{digest}"
+    return text
+
+
+def _fold_url(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if not parts.scheme or not parts.netloc:
+        return url
+    return urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, parts.fragment)
+    )
 
 
 def merge_attributes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

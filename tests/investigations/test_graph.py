@@ -131,3 +131,35 @@ def test_a_writer_attaches_the_evidence_to_what_it_writes(investigation):
 
     assert list(entity.evidence.all()) == [evidence]
     assert writer.record(Answer()).pk == evidence.pk
+
+
+def test_keys_keep_case_where_it_carries_meaning_and_long_keys_stay_apart():
+    from investigations.services.graph import normalise_key
+
+    assert normalise_key("account", " GitHub:NVIE ") == "github:nvie"
+    assert (
+        normalise_key("url", "HTTPS://Example.COM/CoryMcCartan/X?Q=1")
+        == "https://example.com/CoryMcCartan/X?Q=1"
+    )
+    assert (
+        normalise_key("post", "mastodon:https://a.example/@Bob/1")
+        == "mastodon:https://a.example/@Bob/1"
+    )
+    base = "https://example.com/" + "a" * 600
+    first, second = normalise_key("url", base + "1"), normalise_key("url", base + "2")
+    assert len(first) == len(second) == 512
+    assert first != second
+
+
+@pytest.mark.django_db
+def test_posts_of_two_platforms_with_the_same_uri_stay_two(investigation):
+    from scraping.services.social.graph import Post, write_post
+
+    writer = GraphWriter(investigation.pk, None, "social")
+    uri = "at://did:plc:abc/app.bsky.feed.post/1"
+    for platform, text in (("bluesky", "real"), ("mastodon", "FORGED")):
+        account = writer.entity("account", f"{platform}:someone", name="someone")
+        write_post(writer, account, Post(platform, uri, "", "2024-01-01", text), None, platform)
+
+    posts = {e.key: e.attributes["text"] for e in Entity.objects.filter(kind="post")}
+    assert posts == {f"bluesky:{uri}": "real", f"mastodon:{uri}": "FORGED"}

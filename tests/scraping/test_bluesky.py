@@ -57,7 +57,9 @@ def test_posts_keep_time_languages_mentions_tags_and_links(scrape, bluesky_repla
     target, _, _ = scrape("bluesky:chriskenny.bsky.social")
 
     posts = Entity.objects.filter(investigation=target.investigation, kind="post")
-    first = posts.get(key="at://did:plc:wpe35pganb6d4pg4ekmfy6u5/app.bsky.feed.post/3lof7sovfok2h")
+    first = posts.get(
+        key="bluesky:at://did:plc:wpe35pganb6d4pg4ekmfy6u5/app.bsky.feed.post/3lof7sovfok2h"
+    )
     assert first.attributes["posted_at"] == "2025-05-05T01:30:17.912Z"
     assert first.attributes["language"] == "en"
     assert (

@@ -77,7 +77,7 @@ def test_posts_keep_time_language_mentions_hashtags_and_links(scrape):
     post = Entity.objects.get(
         investigation=target.investigation,
         kind="post",
-        key="https://social.example.net/users/alice/statuses/111000000000000002",
+        key="mastodon:https://social.example.net/users/Alice/statuses/111000000000000002",
     )
     assert post.attributes["posted_at"] == "2024-02-20T09:30:00.000Z"
     assert post.attributes["language"] == "en"

@@ -76,7 +76,8 @@ def write_post(
 ) -> Entity:
     entity = writer.entity(
         POST,
-        post.key,
+        # Keyed by platform: a hostile instance could give a status another platform's URI.
+        f"{post.platform}:{post.key}",
         name=(post.text.splitlines() or [post.url or post.key])[0][:200],
         attributes=post.attributes(),
         evidence=[evidence],
