@@ -30,6 +30,13 @@ def normalise_username(value: str) -> str:
             f"{excerpt(value)!r} is not a username: no spaces, slashes, quotes or "
             "characters such as ? # % & < >."
         )
+    if "@" in name:
+        raise TargetError(
+            f"{excerpt(value)!r} is not a username: no '@' inside (for a Mastodon handle, "
+            "write mastodon:user@instance)."
+        )
+    if not any(ch.isalnum() for ch in name):
+        raise TargetError(f"{excerpt(value)!r} is not a username: it needs a letter or a digit.")
     return name
 
 

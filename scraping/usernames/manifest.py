@@ -88,6 +88,11 @@ class Site:
         return _fill(self.payload, username)
 
     @property
+    def username_in_host(self) -> bool:
+        """True when the name is part of the site's host name (``{username}.example``)."""
+        return any(PLACEHOLDER in urlsplit(u).netloc for u in (self.profile, self.request_url) if u)
+
+    @property
     def hosts(self) -> set[str]:
         return {
             (urlsplit(u.replace(PLACEHOLDER, "x")).hostname or "").lower()
@@ -99,7 +104,7 @@ class Site:
 def quote_username(username: str) -> str:
     """A username as it goes into an address: every byte outside the unreserved set
     escaped, so a hostile name cannot add a path, a query or another host."""
-    return quote(username, safe="@")
+    return quote(username, safe="")
 
 
 def _fill(value: Any, username: str) -> Any:

@@ -1,5 +1,6 @@
 """Which names a site can hold, and the improbable names used for control checks."""
 
+import re
 import secrets
 import string
 
@@ -16,8 +17,18 @@ _ALPHABETS = (
 _CONTROL_LENGTH = 14
 
 
+# A name that goes into a host name must be one DNS label.
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+
+
 def is_valid_for(site: Site, username: str) -> bool:
-    """A name the site's rules refuse is never requested there: it cannot exist."""
+    """A name the site's rules refuse is never requested there: it cannot exist. Nor is
+    one that could not be part of the site's address (not a host label, for sites whose
+    host holds the name; a path segment such as ".." that a server would resolve away)."""
+    if username.strip(".") == "":
+        return False
+    if site.username_in_host and not _HOST_LABEL.match(username):
+        return False
     return site.rules.allows(username)
 
 

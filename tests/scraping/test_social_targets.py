@@ -49,3 +49,16 @@ def test_a_mastodon_username_with_a_look_alike_letter_is_refused():
 
 def test_a_username_typed_decomposed_is_stored_composed():
     assert parse_target("username:e\u0301mile").value == "\u00e9mile"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("username:..", "needs a letter or a digit"),
+        ("username:-_.", "needs a letter or a digit"),
+        ("username:x@alexdemo42", "no '@' inside"),
+    ],
+)
+def test_usernames_that_would_reach_another_page_or_host_are_refused(text, message):
+    with pytest.raises(TargetError, match=message):
+        parse_target(text)

@@ -13,6 +13,8 @@ from scraping.usernames.manifest import (
     select_sites,
 )
 
+from .conftest import make_site
+
 DATA = DEFAULT_MANIFEST.parent
 REALDATA_SITES = Path(__file__).resolve().parents[4] / "shared" / "realdata" / "sites"
 
@@ -78,3 +80,15 @@ def test_sites_are_selected_by_id_or_tag_and_nsfw_ones_can_be_left_out():
     assert coding and all("coding" in s.tags for s in coding)
     assert not any(s.nsfw for s in select_sites(sites, include_nsfw=False))
     assert any(s.nsfw for s in sites)
+
+
+def test_a_name_that_cannot_be_part_of_the_address_is_not_asked():
+    from scraping.usernames.rules import is_valid_for
+
+    on_host = make_site("hosty", {"method": "status"}, profile="https://{username}.hosty.example/")
+    on_path = make_site("pathy", {"method": "status"}, profile="https://pathy.example/u/{username}")
+
+    assert is_valid_for(on_host, "alex-demo42") and is_valid_for(on_path, "alex.demo_42")
+    assert not is_valid_for(on_host, "alex.demo") and not is_valid_for(on_host, "-alex")
+    assert not is_valid_for(on_path, "..")
+    assert on_path.profile_url("a@b") == "https://pathy.example/u/a%40b"
