@@ -8,7 +8,6 @@ thousands therefore never holds a web request, and a bad line never stops the ot
 """
 
 import csv
-import io
 import logging
 from typing import Any
 
@@ -40,8 +39,9 @@ def read_target_file(data: bytes | str, filename: str = "") -> list[str]:
     limit = settings.OSINT_BULK_MAX_TARGETS
     if len(data) > limit * MAX_LINE_BYTES:
         raise InvestigationError(f"The file is too large: at most {limit} targets a list.")
+    # NUL characters are kept: the target parser refuses a line holding one, with the
+    # reason, where silently removing them would turn "\x00evil\x00.example" into a target.
     text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
-    text = text.replace("\x00", "")
     lines = [
         line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
     ]
@@ -61,21 +61,34 @@ def _looks_like_csv(lines: list[str]) -> bool:
     return "," in header and any(name in header.split(",") for name in (*_TARGET_COLUMNS, "kind"))
 
 
+def _csv_row(line: str) -> list[str]:
+    """One line as CSV cells. Each line is read on its own, so an unterminated quote
+    spoils its own line only, never every line after it."""
+    return next(csv.reader([line]), [])
+
+
 def _csv_targets(lines: list[str]) -> list[str]:
-    rows = [row for row in csv.reader(io.StringIO("\n".join(lines))) if any(c.strip() for c in row)]
+    """A target from each row; a row without the columns needed is kept whole, so that
+    the target parser refuses it with a reason instead of it vanishing."""
+    rows = [(line, _csv_row(line)) for line in lines]
+    rows = [(line, row) for line, row in rows if any(c.strip() for c in row)]
     if not rows:
         return []
-    header = [cell.strip().lower() for cell in rows[0]]
+    header = [cell.strip().lower() for cell in rows[0][1]]
     if "kind" in header and "value" in header:
         kind, value = header.index("kind"), header.index("value")
         return [
-            f"{r[kind].strip()}:{r[value].strip()}" for r in rows[1:] if len(r) > max(kind, value)
+            f"{row[kind].strip()}:{row[value].strip()}" if len(row) > max(kind, value) else line
+            for line, row in rows[1:]
         ]
     for name in _TARGET_COLUMNS:
         if name in header:
             column = header.index(name)
-            return [r[column].strip() for r in rows[1:] if len(r) > column and r[column].strip()]
-    return [row[0].strip() for row in rows if row and row[0].strip()]
+            return [
+                row[column].strip() if len(row) > column and row[column].strip() else line
+                for line, row in rows[1:]
+            ]
+    return [row[0].strip() for _, row in rows if row and row[0].strip()]
 
 
 def create_bulk_investigation(

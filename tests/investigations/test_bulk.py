@@ -40,7 +40,7 @@ def test_a_text_file_gives_one_target_a_line_without_comments():
     assert bulk_service.read_target_file(data, "list.txt") == [
         "github:nvie",
         "github-org:acme",
-        "github:badline",
+        "github:bad\x00line",  # kept: the target parser refuses it, with the reason
     ]
 
 
@@ -158,3 +158,21 @@ def test_a_second_delivery_of_the_bulk_task_adds_nothing(
     assert result == {"state": "skipped"}
     assert investigation.targets.count() == 1
     assert len(fast_github.requests) == requests
+
+
+def test_an_unterminated_quote_spoils_its_own_line_only_and_short_rows_are_reported():
+    data = b'kind,value\nbluesky,a.bsky.social\n"unterminated,quote\ngithub,octocat\nlonely\n'
+
+    targets = bulk_service.read_target_file(data, "list.csv")
+
+    assert targets == ["bluesky:a.bsky.social", '"unterminated,quote', "github:octocat", "lonely"]
+
+
+def test_a_nul_byte_is_kept_so_that_the_line_is_refused():
+    from investigations.targets import parse_targets
+
+    targets = bulk_service.read_target_file(b"domain:good.example\n\x00evil\x00.example\n")
+    parsed, errors = parse_targets(targets)
+
+    assert [str(t) for t in parsed] == ["domain:good.example"]
+    assert "control or invisible" in errors[0][1]
