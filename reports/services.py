@@ -23,6 +23,7 @@ from investigations.selectors import (
     investigation_document,
     iter_entity_rows,
     iter_relationship_rows,
+    step_rows,
 )
 from investigations.services.progress import final_status
 
@@ -78,13 +79,26 @@ def _store(investigation: Investigation, kind: str, fmt: str, write) -> Report:
 def build_summary_report(investigation_id: int) -> dict:
     """Write the summary report as JSON and HTML; building again replaces the files."""
     investigation = Investigation.objects.get(pk=investigation_id)
+    generated_at = timezone.now().isoformat()
     header: dict[str, Any] = {}
     if not investigation.is_finished:
-        # The report is the pipeline's last step before the status is set: state the end
-        # status the collected outcomes give, and the problems behind it.
+        # The report is the pipeline's last step before the status is set, which follows
+        # it at once: the report states the end the collected outcomes give (status, the
+        # problems behind it), as of its own writing, and its own step as done.
         status, problems = final_status(investigation)
-        header = {"status": status, "errors": problems}
-    generated_at = timezone.now().isoformat()
+        steps = [
+            {**step, "state": "succeeded"}
+            if (step["phase"], step["name"]) == ("report", "summary")
+            else step
+            for step in step_rows(investigation.pk)
+        ]
+        header = {
+            "status": status,
+            "errors": problems,
+            "progress": 100,
+            "finished_at": generated_at,
+            "steps": steps,
+        }
     evidence_count = investigation.evidence.count()
 
     def json_report(out: IO[str]) -> None:

@@ -1,5 +1,7 @@
-from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.contrib.auth.views import redirect_to_login
+from django.http import FileResponse, Http404, JsonResponse
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
 
 from investigations.selectors import investigations_for
 
@@ -10,11 +12,27 @@ from .models import Report, ReportFormat
 REPORT_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
 
 
-@login_required
+def _user(request):
+    """The session's user, or the API token's: scripts follow ``download_url`` from the
+    API with the token they used there."""
+    if request.user.is_authenticated:
+        return request.user
+    try:
+        found = TokenAuthentication().authenticate(request)
+    except AuthenticationFailed:
+        return None
+    return found[0] if found else None
+
+
 def download(request, pk: int):
-    report = Report.objects.filter(
-        pk=pk, investigation__in=investigations_for(request.user)
-    ).first()
+    user = _user(request)
+    if user is None:
+        if "HTTP_AUTHORIZATION" in request.META:
+            return JsonResponse(
+                {"detail": "Invalid token."}, status=401, headers={"WWW-Authenticate": "Token"}
+            )
+        return redirect_to_login(request.get_full_path())
+    report = Report.objects.filter(pk=pk, investigation__in=investigations_for(user)).first()
     if report is None or not report.file or not report.file.storage.exists(report.file.name):
         raise Http404("No such report")
     inline = request.GET.get("inline") == "1" and report.format == ReportFormat.HTML

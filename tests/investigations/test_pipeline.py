@@ -35,6 +35,12 @@ def test_a_github_user_investigation_completes_with_findings_and_reports(
     assert "Most connected: account jacquev6 (19 links)" in titles
     report = json.loads(Path(investigation.reports.get(format="json").path).read_text())
     assert report["status"] == "completed"
+    # Written just before the status step, it agrees with the end the status step records.
+    assert report["progress"] == 100 and report["finished_at"] == report["generated_at"]
+    assert {(s["phase"], s["state"]) for s in report["steps"]} >= {
+        ("analysis", "succeeded"),
+        ("report", "succeeded"),
+    }
     names = {e["key"] for e in report["entities"]}
     assert {"github:jacquev6", "github:jacquev6/pygithub", "github:beaversoftware"} <= names
     assert (

@@ -43,3 +43,29 @@ def test_an_empty_list_is_written_as_an_empty_array():
     write_json_document({"a": iter([]), "b": iter([{"x": 1}]), "c": {"d": [1]}}, out)
 
     assert json.loads(out.getvalue()) == {"a": [], "b": [{"x": 1}], "c": {"d": [1]}}
+
+
+@pytest.mark.django_db
+def test_a_report_downloads_with_the_api_token_of_its_owner_only(investigation, client):
+    from rest_framework.authtoken.models import Token
+
+    from tests.factories import UserFactory
+
+    owner, other = UserFactory(username="owner"), UserFactory(username="other")
+    investigation.owner = owner
+    investigation.save()
+    build_summary_report(investigation.pk)
+    url = f"/reports/{Report.objects.get(format='json').pk}/download/"
+
+    allowed = client.get(url, HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=owner).key}")
+    refused = client.get(url, HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=other).key}")
+    bad = client.get(url, HTTP_AUTHORIZATION="Token nonsense")
+    anonymous = client.get(url)
+
+    assert (
+        allowed.status_code == 200
+        and json.loads(b"".join(allowed.streaming_content))["id"] == investigation.pk
+    )
+    assert refused.status_code == 404
+    assert bad.status_code == 401
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/")
