@@ -68,21 +68,44 @@ def to_ascii(name: str) -> str:
     return ".".join(_ascii_label(label) for label in labels)
 
 
+# Scripts written together in one name: Japanese mixes kana and ideographs, Korean
+# hangul and ideographs. Any other mix in one label is how look-alikes are made.
+_SCRIPT_FAMILIES = ({"CJK", "HIRAGANA", "KATAKANA"}, {"CJK", "HANGUL"})
+
+
+def _scripts(label: str) -> set[str]:
+    scripts = set()
+    for ch in label:
+        if ch.isascii() and not ch.isalpha():
+            continue  # digits and hyphens go with any script
+        scripts.add(unicodedata.name(ch, "UNKNOWN").split()[0])
+    return scripts
+
+
+def mixes_scripts(label: str) -> bool:
+    """True when a label mixes scripts, as "аpple" (a Cyrillic а before Latin letters)."""
+    scripts = _scripts(label)
+    return len(scripts) > 1 and not any(scripts <= family for family in _SCRIPT_FAMILIES)
+
+
 def _unicode_label(label: str) -> str:
     if not label.lower().startswith("xn--"):
         return label
     try:
-        return idna.decode(label)
+        decoded = idna.decode(label)
     except (idna.IDNAError, UnicodeError):
-        pass
-    try:
-        return label.encode("ascii").decode("idna")
-    except UnicodeError:
-        return label  # not a valid A-label: shown as it is
+        try:
+            decoded = label.encode("ascii").decode("idna")
+        except UnicodeError:
+            return label  # not a valid A-label: shown as it is
+    # A label mixing scripts is shown in ASCII, as browsers do: "аpple.com" in
+    # Unicode would read as apple.com.
+    return label if mixes_scripts(decoded) else decoded
 
 
 def to_unicode(name: str) -> str:
-    """The form to show: each A-label decoded where it decodes, otherwise left as is."""
+    """The form to show: each A-label decoded where it decodes and does not mix scripts,
+    otherwise left as is."""
     return ".".join(_unicode_label(label) for label in name.rstrip(".").split("."))
 
 

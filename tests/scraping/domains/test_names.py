@@ -84,3 +84,12 @@ def test_names_from_dns_data_keep_service_labels_and_wildcards_and_fold_case():
 @pytest.mark.parametrize("text", ["webmaster@example.com", "192.0.2.10", "two words", "", "*."])
 def test_things_in_certificate_name_fields_that_are_no_host_names_give_none(text):
     assert parse_dns_name(text) is None
+
+
+def test_a_look_alike_name_mixing_scripts_is_shown_in_ascii():
+    from scraping.domains.names import to_unicode
+
+    assert to_unicode("xn--pple-43d.com") == "xn--pple-43d.com"  # "аpple": Cyrillic а + Latin
+    assert to_unicode("xn--kche-0ra.de") == "küche.de"
+    assert to_unicode("xn--wgv71a119e.jp") == "日本語.jp"
+    assert to_unicode("xn--eckwd4c7c.xn--zckzah") == "ドメイン.テスト"
