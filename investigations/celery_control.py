@@ -66,6 +66,16 @@ def purge_queue(queue_name: str) -> int:
         return channel.queue_purge(queue_name) or 0
 
 
+def broker_reachable(timeout: float = 3.0) -> bool:
+    """One quick try at the broker, without the long retry loop of a normal connection."""
+    try:
+        with current_app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=timeout)
+    except Exception:  # noqa: BLE001 - any fault means the broker cannot be used now
+        return False
+    return True
+
+
 def ping_workers(timeout: float = 2.0) -> list[str]:
     """Names of the workers that answer within the timeout."""
     try:

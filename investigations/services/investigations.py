@@ -88,6 +88,8 @@ def start_investigation(
     logger.info(
         "Investigation queued", extra={"investigation_id": investigation_id, "task_id": task_id}
     )
+    # Read again: sending happened on commit, and a broker that did not answer says so.
+    investigation.refresh_from_db()
     return investigation
 
 

@@ -116,3 +116,24 @@ def test_the_investigate_command_says_when_no_worker_answers(transactional_db):
     assert "No Celery worker answered on redis://127.0.0.1:6379" in done.stderr
     assert "--with-worker" in done.stderr
     assert Investigation.objects.count() == 0
+
+
+def test_the_investigate_command_says_when_the_broker_does_not_answer(transactional_db):
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",
+    }
+
+    done = subprocess.run(
+        [sys.executable, "manage.py", "investigate", "github:nvie"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 3
+    assert "The task broker at redis://127.0.0.1:1/0 does not answer" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -138,3 +138,22 @@ def test_lost_follow_up_steps_are_queued_again(settings, eager_celery):
         Job.objects.get(investigation=investigation, phase=JobPhase.REPORT).state
         == JobState.SUCCEEDED
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_answer_to_a_create_says_when_the_broker_did_not_answer(monkeypatch, api):
+    # Without a test transaction around it, sending happens on commit as in production.
+    from investigations import celery_control
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("connection refused")
+
+    monkeypatch.setattr(celery_control, "send", broker_down)
+
+    response = api.post(
+        "/api/investigations/", {"name": "x", "targets": ["github:nvie"]}, format="json"
+    )
+
+    assert response.status_code == 201
+    assert response.json()["status"] == "queued"
+    assert response.json()["errors"][0].startswith("Not sent yet: the task broker did not answer")

@@ -88,6 +88,12 @@ class Command(BaseCommand):
         if not parsed:
             raise CommandError("No valid target to investigate.", returncode=EXIT_BAD_INPUT)
 
+        if not celery_control.broker_reachable():
+            raise CommandError(
+                f"The task broker at {self._broker()} does not answer; start it or set "
+                "CELERY_BROKER_URL.",
+                returncode=EXIT_NO_WORKER,
+            )
         worker = self._start_worker() if options["with_worker"] else None
         try:
             if worker is None and not celery_control.ping_workers(timeout=3.0):
