@@ -192,3 +192,20 @@ def test_the_same_scrape_twice_adds_nothing(scrape):
     bluesky.scrape_profile(ctx, "chriskenny.bsky.social")
 
     assert counts() == before
+
+
+def test_a_feed_item_by_another_author_is_not_the_targets_post():
+    from scraping.services.social.bluesky import feed_item_to_post
+
+    item = {
+        "post": {
+            "uri": "at://did:plc:someoneelse/app.bsky.feed.post/1",
+            "author": {"did": "did:plc:someoneelse", "handle": "else.example"},
+            "record": {"text": "not the target's words", "createdAt": "2025-01-01T00:00:00Z"},
+        }
+    }
+
+    assert feed_item_to_post(item, author_did="did:plc:target") is None
+    assert (
+        feed_item_to_post(item, author_did="did:plc:someoneelse").text == "not the target's words"
+    )

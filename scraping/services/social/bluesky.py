@@ -56,8 +56,10 @@ def web_address(uri: str, handle: str) -> str:
     return ""
 
 
-def feed_item_to_post(item: dict[str, Any]) -> Post | None:
-    """An author-feed item as a post; a repost is left out (the post is someone else's)."""
+def feed_item_to_post(item: dict[str, Any], author_did: str | None = None) -> Post | None:
+    """An author-feed item as a post; a repost is left out (the post is someone else's),
+    and so is an item whose author is not ``author_did`` (an AppView answering wrongly
+    must not make the target the author of someone else's words)."""
     if isinstance(item.get("reason"), dict):
         return None
     view = item.get("post")
@@ -65,6 +67,8 @@ def feed_item_to_post(item: dict[str, Any]) -> Post | None:
         return None
     record = view.get("record") if isinstance(view.get("record"), dict) else {}
     author = view.get("author") if isinstance(view.get("author"), dict) else {}
+    if author_did is not None and author.get("did") != author_did:
+        return None
     mentions, links, tags = [], [], []
     for facet in record.get("facets") or []:
         for feature in (facet or {}).get("features") or [] if isinstance(facet, dict) else []:
@@ -139,7 +143,14 @@ def scrape_profile(ctx: JobContext, handle: str) -> dict[str, Any]:
     posts = reposts = 0
     with ctx.step("author feed"):
         pages, complete = client.author_feed(data["did"])
-        posts, reposts = write_post_pages(ctx, writer, account, pages, feed_item_to_post, PLATFORM)
+        posts, reposts = write_post_pages(
+            ctx,
+            writer,
+            account,
+            pages,
+            lambda item: feed_item_to_post(item, author_did=data["did"]),
+            PLATFORM,
+        )
         if not complete:
             ctx.note(f"author feed: stopped after {len(pages)} pages (BLUESKY_MAX_PAGES)")
     return {
