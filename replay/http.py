@@ -29,6 +29,8 @@ class Reply:
         self.delay = delay
         # Seconds between 1 KB pieces of the body: a slow answer that keeps arriving.
         self.chunk_delay = chunk_delay
+        # Close the connection without answering, as a host with no such service does.
+        self.drop = False
 
 
 class Request:
@@ -63,6 +65,9 @@ class ReplayServer:
                 with server._lock:
                     server.requests.append(request)
                 reply = server.handle(request)
+                if reply.drop:
+                    self.close_connection = True
+                    return
                 if reply.delay:
                     threading.Event().wait(reply.delay)
                 header_list = [*reply.headers.items(), *getattr(reply, "header_list", [])]

@@ -22,6 +22,11 @@ class AddressRefused(PermanentError):
     """The name resolves to an address the product must not reach."""
 
 
+class NoService(PermanentError):
+    """Nothing answers there: the name does not exist, or the port refuses connections.
+    For a source that looks for a service (a web site), that is a finding, not a fault."""
+
+
 @dataclass(frozen=True)
 class CheckedAddress:
     host: str  # the name as asked
@@ -49,6 +54,8 @@ def resolve_checked(
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
+        if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
+            raise NoService(f"{host} does not resolve: {exc.strerror or exc}") from exc
         raise TransientError(f"Could not resolve {host}: {exc.strerror or exc}") from exc
     except UnicodeError as exc:
         raise PermanentError(f"Not a valid host name: {host!r}") from exc
@@ -94,4 +101,6 @@ def connect_checked(
         return sock, address
     if isinstance(last_error, TimeoutError):
         raise TransientError(f"No answer from {host}:{port} within {timeout:.0f} s")
+    if isinstance(last_error, ConnectionRefusedError):
+        raise NoService(f"{host}:{port} refuses connections")
     raise TransientError(f"Could not connect to {host}:{port}: {last_error}")

@@ -36,9 +36,11 @@ class WebReplay(ReplayServer):
         scheme = request.headers.get("x-forwarded-proto", "http")
         site = self.sites.get(host)
         if site is None:
-            return Reply(
-                404, "<html><title>No such site</title></html>", {"Content-Type": "text/html"}
-            )
+            # No recorded or constructed site for this host: answer as a host that runs no
+            # web server, never with a page whose headers would be fingerprinted.
+            reply = Reply(0)
+            reply.drop = True
+            return reply
         answer = site.get(scheme) or site.get("paths", {}).get(request.path) or site
         body = answer.get("body", "")
         if isinstance(body, dict):  # {"repeat": "text", "times": n}: a large page

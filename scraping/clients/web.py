@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from investigations.errors import PermanentError, TransientError
 
-from ..addresses import connect_checked
+from ..addresses import NoService, connect_checked
 from ..streams import read_bounded
 
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -210,6 +210,8 @@ class WebFetcher:
             body, truncated = self._read(response, sock, url, started)
         except TimeoutError as exc:
             raise TransientError(f"No answer from {url} within {self.timeout:g} s") from exc
+        except http.client.RemoteDisconnected as exc:
+            raise NoService(f"{url} closed the connection without answering") from exc
         except (http.client.HTTPException, OSError) as exc:
             raise TransientError(f"The answer from {url} broke off: {type(exc).__name__}") from exc
         headers_out = [(k, v) for k, v in response.getheaders()]

@@ -228,13 +228,15 @@ def test_a_servfail_domain_fails_its_dns_parts_with_the_reason(run):
 
 @pytest.mark.django_db
 def test_when_every_part_fails_transiently_the_job_is_retried(
-    dns_replay, ct_replay, make_target, make_context
+    dns_replay, make_target, make_context
 ):
-    ct_replay.queue(Reply(503, "busy"))
+    def timed_out(ctx, writer, domain):
+        raise TransientError("No answer within 2 s")
+
     ctx = make_context(make_target("domain", "unanswered.example"), source="domain")
 
     with pytest.raises(TransientError, match="Every part of the analysis of unanswered.example"):
-        analyze_domain(ctx, "unanswered.example")
+        analyze_domain(ctx, "unanswered.example", [("dns", timed_out), ("web", timed_out)])
 
     assert {step["state"] for step in ctx.steps.values()} == {"failed"}
 

@@ -17,6 +17,7 @@ from investigations.errors import CollectionError, PermanentError, TransientErro
 from investigations.services.graph import GraphWriter
 from investigations.tasking import JobContext
 
+from ...addresses import NoService
 from ...clients.web import WebFetcher, WebPage
 from ...http import HttpResponse
 from ...webtech.fingerprints import default_set
@@ -64,6 +65,11 @@ def collect(ctx: JobContext, writer: GraphWriter, domain: str) -> dict[str, Any]
             errors.append((scheme, exc))
             ctx.note(f"web: {scheme}://{domain}/: {exc}")
         ctx.progress(20 + 30 * index)
+    if not pages and errors and all(isinstance(exc, NoService) for _, exc in errors):
+        # No web server is a finding about the domain (mail-only domains are common),
+        # not a failure of this part.
+        writer.entity("domain", domain, attributes={"web_site": False})
+        return {"site": None, "pages": 0}
     if not pages:
         reasons = "; ".join(f"{scheme}: {exc}" for scheme, exc in errors)
         if all(isinstance(exc, TransientError) for _, exc in errors):

@@ -254,3 +254,18 @@ def test_the_tls_certificate_is_summarised_and_a_failed_verification_recorded(tm
     assert page.tls["issuer_organization"] == "Test Issuer Ltd"
     assert page.tls["serial"] == "c0ffee"
     assert page.tls["names"] == ["localhost"]
+
+
+@pytest.mark.django_db
+def test_a_domain_without_a_web_site_is_a_finding_not_a_failure(web_replay, context):
+    ctx = context("no-site.example")
+
+    result = _collect(ctx, "no-site.example")
+
+    assert result == {"site": None, "pages": 0}
+    domain = Entity.objects.get(investigation_id=ctx.investigation_id, kind="domain")
+    assert domain.attributes["web_site"] is False
+    assert (
+        Relationship.objects.filter(investigation_id=ctx.investigation_id, kind="uses").count() == 0
+    )
+    assert any("closed the connection without answering" in note for note in ctx.notes)
