@@ -29,19 +29,25 @@ def most_connected_entities(investigation_id: int, limit: int = 10) -> list[dict
     ]
 
 
-def failed_sources(investigation_id: int) -> list[dict]:
+def source_outcomes(investigation_id: int) -> tuple[list[dict], list[dict]]:
+    """What went wrong at the sources (failed jobs, failed parts of jobs) and, apart,
+    their notes: parts a source does not offer for a target, fallbacks taken, answers
+    cut at a bound, which inform the analyst without being faults."""
     jobs = (
         Job.objects.filter(investigation_id=investigation_id, phase=JobPhase.SCRAPING)
-        .filter(Q(state=JobState.FAILED) | Q(result__has_key="notes"))
+        .filter(Q(state=JobState.FAILED) | Q(result__has_key="notes") | Q(result__has_key="steps"))
         .select_related("target")
         .order_by("id")
     )
-    failures = []
+    failures, notes = [], []
     for job in jobs:
+        where = {"source": job.name, "target": str(job.target)}
         if job.state == JobState.FAILED:
-            failures.append({"source": job.name, "target": str(job.target), "error": job.error})
-        for note in job.result.get("notes", []):
-            failures.append(
-                {"source": job.name, "target": str(job.target), "error": note, "partial": True}
-            )
-    return failures
+            failures.append({**where, "error": job.error})
+        for step, info in job.result.get("steps", {}).items():
+            if info.get("state") == "failed":
+                failures.append(
+                    {**where, "error": f"{step}: {info.get('error', '')}", "partial": True}
+                )
+        notes += [{**where, "note": note} for note in job.result.get("notes", [])]
+    return failures, notes

@@ -27,7 +27,7 @@ def summarise_graph(investigation_id: int) -> dict:
     connected entities, and the sources that failed. Re-running replaces them."""
     by_kind = selectors.entities_by_kind(investigation_id)
     connected = selectors.most_connected_entities(investigation_id)
-    failures = selectors.failed_sources(investigation_id)
+    failures, notes = selectors.source_outcomes(investigation_id)
     relationships = Relationship.objects.filter(investigation_id=investigation_id).count()
     total = sum(by_kind.values())
 
@@ -66,6 +66,14 @@ def summarise_graph(investigation_id: int) -> dict:
             ),
             severity=Severity.MEDIUM if failures else Severity.INFO,
             data={"failures": failures},
+        )
+        upsert_finding(
+            investigation_id,
+            "graph_summary",
+            "source_notes",
+            title=f"{len(notes)} notes from the sources" if notes else "No notes from the sources",
+            description="\n".join(f"{n['source']} on {n['target']}: {n['note']}" for n in notes),
+            data={"notes": notes},
         )
         record_zone_transfer_findings(investigation_id)
     logger.info(
