@@ -7,6 +7,7 @@ from django.db.models import Count, F, Q, QuerySet
 
 from . import registry
 from .models import Entity, Investigation, Job, JobPhase, Relationship, Target, TargetStatus
+from .targets import shown_as
 
 
 def visible_to(user, prefix: str = "") -> Q:
@@ -67,10 +68,13 @@ def task_record(user, task_id: str) -> dict[str, Any] | None:
     if job is not None:
         return {"investigation": job.investigation_id, "name": job.task_name, "job": job}
     investigation = (
-        Investigation.objects.filter(visible_to(user), pipeline_task_id=task_id).only("pk").first()
+        Investigation.objects.filter(visible_to(user), pipeline_task_id=task_id)
+        .only("pk", "options")
+        .first()
     )
     if investigation is not None:
-        return {"investigation": investigation.pk, "name": None, "job": None}
+        name = investigation.options.get("pipeline_task")
+        return {"investigation": investigation.pk, "name": name, "job": None}
     return None
 
 
@@ -147,6 +151,7 @@ def target_row(target: Target) -> dict[str, Any]:
     """A target with its outcome and its jobs (prefetched by ``targets_of``)."""
     return {
         "target": str(target),
+        "shown_as": shown_as(target.kind, target.value),
         "kind": target.kind,
         "value": target.value,
         "status": target.status,

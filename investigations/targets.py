@@ -6,6 +6,7 @@ words an analyst can act on, and never echoes more than a short, printable excer
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -147,6 +148,21 @@ _NORMALISERS = {
 def register_normaliser(kind: str, normaliser) -> None:
     """Lets a source app supply the validation for a kind it adds."""
     _NORMALISERS[TargetKind(kind)] = normaliser
+
+
+_DISPLAYS: dict[str, Callable[[str], str]] = {}
+
+
+def register_display(kind: str, display: Callable[[str], str]) -> None:
+    """Lets a source app say how a stored value reads (an IDN's Unicode form)."""
+    _DISPLAYS[kind] = display
+
+
+def shown_as(kind: str, value: str) -> str:
+    """A target as analysts read it: ``domain:küche.de`` for the stored
+    ``domain:xn--kche-0ra.de``."""
+    display = _DISPLAYS.get(kind)
+    return f"{kind}:{display(value) if display else value}"
 
 
 def _kinds_help() -> str:

@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from investigations.registry import Collector, register_collector, register_platform_reader
-from investigations.targets import TargetError, TargetKind, register_normaliser
+from investigations.targets import TargetError, TargetKind, register_display, register_normaliser
 
 from . import ratelimit
-from .domains.names import DomainNameError, normalise_domain
+from .domains.names import DomainNameError, normalise_domain, to_unicode
 from .services.social import bluesky, mastodon, usernames
 from .social_targets import normalise_bluesky, normalise_mastodon, normalise_username
 
@@ -70,6 +70,7 @@ def register_all() -> None:
             kind, Collector(source=source, task_name=task_name, family=SOCIAL_FAMILY)
         )
     register_normaliser(TargetKind.DOMAIN, normalise_domain_target)
+    register_display(TargetKind.DOMAIN, to_unicode)
     register_collector(
         TargetKind.DOMAIN, Collector(source="domain", task_name=DOMAIN_TASK, family=DOMAIN_FAMILY)
     )

@@ -18,7 +18,8 @@ def pytest_report_header(config):
     return [
         f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or ''}:{db.get('PORT') or ''}/{db['NAME']}",
         f"broker: {settings.CELERY_BROKER_URL}",
-        f"cache: {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}",
+        f"cache: {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]} "
+        f"{settings.CACHES['default']['LOCATION'].rsplit('@', 1)[-1]}",
     ]
 
 

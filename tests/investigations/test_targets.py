@@ -152,3 +152,13 @@ def test_an_email_address_is_refused_as_such_and_not_taken_for_a_domain(text):
 
 def test_a_host_with_a_port_is_still_a_domain_and_not_an_unknown_kind():
     assert parse_target("example.com:8080") == ParsedTarget("domain", "example.com")
+
+
+def test_a_domain_target_is_stored_as_its_a_label_and_shown_in_unicode():
+    from investigations.targets import shown_as
+
+    target = parse_target("domain:Küche.de")
+
+    assert str(target) == "domain:xn--kche-0ra.de"
+    assert shown_as(target.kind, target.value) == "domain:küche.de"
+    assert shown_as("github", "nvie") == "github:nvie"
