@@ -30,10 +30,37 @@ class CheckedAddress:
     family: int
 
 
+# The NAT64 well-known prefix (RFC 6052): the last 32 bits are the IPv4 address the
+# network's translator connects to, so that address decides.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# IPv6 forms refused whatever they embed: the local-use NAT64 prefix leads to the
+# operator's own translator (RFC 8215); IPv4-compatible addresses (::a.b.c.d, deprecated
+# by RFC 4291) and IPv4-translated ones (::ffff:0:a.b.c.d, RFC 2765) may be delivered to
+# the IPv4 address they carry; Teredo (2001::/32, RFC 4380) goes through a relay to a
+# client behind NAT. None is a destination a collector needs, and Python's own tables
+# of global ranges differ between versions on several of them.
+_REFUSED_IPV6 = tuple(
+    ipaddress.IPv6Network(n) for n in ("64:ff9b:1::/48", "::/96", "::ffff:0:0:0/96", "2001::/32")
+)
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for: IPv4-mapped, 6to4 or NAT64."""
+    if address.ipv4_mapped:
+        return address.ipv4_mapped
+    if address.sixtofour:
+        return address.sixtofour
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def is_public(ip: str) -> bool:
-    address = ipaddress.ip_address(ip)
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(ip)
+    if isinstance(address, ipaddress.IPv6Address):
+        if any(address in network for network in _REFUSED_IPV6):
+            return False
+        address = _embedded_ipv4(address) or address
     return address.is_global and not address.is_multicast
 
 
