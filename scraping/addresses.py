@@ -5,11 +5,13 @@ and which WHOIS server it refers to. Without a guard, a target could make a work
 to the loopback interface, the local network or a cloud metadata service. Every address
 is resolved once here, each resolved address is checked, and the caller connects to the
 checked address itself, so that a second resolution cannot swap in another one (DNS
-rebinding). Only global unicast addresses pass, unless ALLOW_PRIVATE_ADDRESSES is on
+rebinding): ``connect_checked`` for sockets of our own, ``pinning.PinnedAdapter`` for
+requests. Only global unicast addresses pass, unless ALLOW_PRIVATE_ADDRESSES is on
 (the replay world on loopback needs it; production keeps it off).
 """
 
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 
@@ -96,12 +98,44 @@ def resolve_checked(
     return addresses
 
 
-def ensure_public_host(host: str, port: int = 443) -> None:
-    """Refuse a host that resolves to a non-public address, for clients that connect
-    through a library of their own (requests): a check before the connection, without
-    the pinning ``connect_checked`` gives. Used where the host comes from an answer or a
-    target (a Mastodon instance, a redirect to another origin)."""
-    resolve_checked(host, port)
+# IPv4 addresses as inet_aton reads them (127.1, 0x7f000001, 017700000001), which some
+# proxies accept as well as the dotted quad.
+_LEGACY_IPV4 = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}$", re.I)
+
+
+def _literal_address(host: str) -> str | None:
+    """The IP address a host written as an address stands for, or None for a name."""
+    text = host.strip("[]")
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        pass
+    if _LEGACY_IPV4.match(text):
+        try:
+            return socket.inet_ntoa(socket.inet_aton(text))
+        except OSError:
+            return None
+    return None
+
+
+def ensure_not_private_literal(host: str, *, allow_private: bool | None = None) -> None:
+    """Refuse a host written as a non-public IP address, or a ``localhost`` name, for a
+    connection through a proxy that resolves names itself: only the proxy knows what a
+    name resolves to, so this is all that can be checked on this side."""
+    allow = settings.ALLOW_PRIVATE_ADDRESSES if allow_private is None else allow_private
+    if allow:
+        return
+    name = host.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        raise AddressRefused(
+            f"{host} is a loopback name; refused (set ALLOW_PRIVATE_ADDRESSES to allow)"
+        )
+    ip = _literal_address(host)
+    if ip is not None and not is_public(ip):
+        raise AddressRefused(
+            f"{host} is {ip}, a private, loopback or link-local address; "
+            "refused (set ALLOW_PRIVATE_ADDRESSES to allow)"
+        )
 
 
 def connect_checked(
