@@ -41,6 +41,15 @@ class TargetError(ValueError):
     """A target that cannot be accepted; the message is meant for the analyst."""
 
 
+class IpAddressValue(TargetError):
+    """A normaliser found an IP address (``address``) where its kind wants a name: a
+    bare value of that sort is then refused as an IP address, which no kind is."""
+
+    def __init__(self, message: str, address: str):
+        super().__init__(message)
+        self.address = address
+
+
 @dataclass(frozen=True)
 class ParsedTarget:
     kind: str
@@ -220,6 +229,11 @@ def _guess_from_bare(text: str) -> tuple[str, str]:
     if domain_normaliser is not None and " " not in text:
         try:
             domain_normaliser(text)
+        except IpAddressValue as exc:
+            raise TargetError(
+                f"{excerpt(text)!r} is an IP address ({exc.address}); IP addresses are not a "
+                f"target kind. The kinds are: {_kinds_help()}."
+            ) from exc
         except TargetError:
             pass
         else:

@@ -5,11 +5,13 @@ and which WHOIS server it refers to. Without a guard, a target could make a work
 to the loopback interface, the local network or a cloud metadata service. Every address
 is resolved once here, each resolved address is checked, and the caller connects to the
 checked address itself, so that a second resolution cannot swap in another one (DNS
-rebinding). Only global unicast addresses pass, unless ALLOW_PRIVATE_ADDRESSES is on
+rebinding): ``connect_checked`` for sockets of our own, ``pinning.PinnedAdapter`` for
+requests. Only global unicast addresses pass, unless ALLOW_PRIVATE_ADDRESSES is on
 (the replay world on loopback needs it; production keeps it off).
 """
 
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 
@@ -35,10 +37,37 @@ class CheckedAddress:
     family: int
 
 
+# The NAT64 well-known prefix (RFC 6052): the last 32 bits are the IPv4 address the
+# network's translator connects to, so that address decides.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# IPv6 forms refused whatever they embed: the local-use NAT64 prefix leads to the
+# operator's own translator (RFC 8215); IPv4-compatible addresses (::a.b.c.d, deprecated
+# by RFC 4291) and IPv4-translated ones (::ffff:0:a.b.c.d, RFC 2765) may be delivered to
+# the IPv4 address they carry; Teredo (2001::/32, RFC 4380) goes through a relay to a
+# client behind NAT. None is a destination a collector needs, and Python's own tables
+# of global ranges differ between versions on several of them.
+_REFUSED_IPV6 = tuple(
+    ipaddress.IPv6Network(n) for n in ("64:ff9b:1::/48", "::/96", "::ffff:0:0:0/96", "2001::/32")
+)
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for: IPv4-mapped, 6to4 or NAT64."""
+    if address.ipv4_mapped:
+        return address.ipv4_mapped
+    if address.sixtofour:
+        return address.sixtofour
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def is_public(ip: str) -> bool:
-    address = ipaddress.ip_address(ip)
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(ip)
+    if isinstance(address, ipaddress.IPv6Address):
+        if any(address in network for network in _REFUSED_IPV6):
+            return False
+        address = _embedded_ipv4(address) or address
     return address.is_global and not address.is_multicast
 
 
@@ -76,12 +105,44 @@ def resolve_checked(
     return addresses
 
 
-def ensure_public_host(host: str, port: int = 443) -> None:
-    """Refuse a host that resolves to a non-public address, for clients that connect
-    through a library of their own (requests): a check before the connection, without
-    the pinning ``connect_checked`` gives. Used where the host comes from an answer or a
-    target (a Mastodon instance, a redirect to another origin)."""
-    resolve_checked(host, port)
+# IPv4 addresses as inet_aton reads them (127.1, 0x7f000001, 017700000001), which some
+# proxies accept as well as the dotted quad.
+_LEGACY_IPV4 = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}$", re.I)
+
+
+def _literal_address(host: str) -> str | None:
+    """The IP address a host written as an address stands for, or None for a name."""
+    text = host.strip("[]")
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        pass
+    if _LEGACY_IPV4.match(text):
+        try:
+            return socket.inet_ntoa(socket.inet_aton(text))
+        except OSError:
+            return None
+    return None
+
+
+def ensure_not_private_literal(host: str, *, allow_private: bool | None = None) -> None:
+    """Refuse a host written as a non-public IP address, or a ``localhost`` name, for a
+    connection through a proxy that resolves names itself: only the proxy knows what a
+    name resolves to, so this is all that can be checked on this side."""
+    allow = settings.ALLOW_PRIVATE_ADDRESSES if allow_private is None else allow_private
+    if allow:
+        return
+    name = host.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        raise AddressRefused(
+            f"{host} is a loopback name; refused (set ALLOW_PRIVATE_ADDRESSES to allow)"
+        )
+    ip = _literal_address(host)
+    if ip is not None and not is_public(ip):
+        raise AddressRefused(
+            f"{host} is {ip}, a private, loopback or link-local address; "
+            "refused (set ALLOW_PRIVATE_ADDRESSES to allow)"
+        )
 
 
 def connect_checked(

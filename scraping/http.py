@@ -11,6 +11,11 @@ for its turn, and the answer's own rate-limit signals pause the platform. With
 ``cache_answers`` it reads and keeps answers in the cache of source answers
 (``scraping.answers``), so a target asked about again within the platform's lifetime
 costs no request; the job is told, and says so to the analyst.
+
+Hosts named by settings are trusted (a GitHub Enterprise on a private network must keep
+working). A host named by a target or an answer is requested with ``untrusted=True``,
+and every redirect to another origin is untrusted: those connections go only to
+addresses the guard checked, pinned against DNS rebinding (``scraping.pinning``).
 """
 
 import json
@@ -29,7 +34,8 @@ from requests.adapters import HTTPAdapter
 from investigations.errors import PermanentError, TransientError
 from investigations.tasking import current_job
 
-from . import addresses, answers, ratelimit
+from . import answers, ratelimit
+from .pinning import PinnedAdapter
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +90,16 @@ def proxies() -> dict[str, str] | None:
     return {"http": proxy, "https": proxy} if proxy else None
 
 
+def _session(adapter: HTTPAdapter, user_agent: str) -> requests.Session:
+    session = requests.Session()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = user_agent
+    session.proxies = proxies() or {}
+    session.trust_env = False
+    return session
+
+
 class HttpClient:
     def __init__(
         self,
@@ -99,13 +115,12 @@ class HttpClient:
     ):
         self.platform = platform
         self.cache_answers = cache_answers and platform is not None
-        self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self.session.headers["User-Agent"] = user_agent or settings.HTTP_USER_AGENT
-        self.session.proxies = proxies() or {}
-        self.session.trust_env = False
+        pools = {"pool_connections": pool_size, "pool_maxsize": pool_size, "max_retries": 0}
+        user_agent = user_agent or settings.HTTP_USER_AGENT
+        self.session = _session(HTTPAdapter(**pools), user_agent)
+        # For hosts that come from a target or an answer: connects only to addresses the
+        # guard checked (see scraping.pinning).
+        self.pinned_session = _session(PinnedAdapter(**pools), user_agent)
         self.connect_timeout = connect_timeout or settings.HTTP_CONNECT_TIMEOUT
         self.read_timeout = read_timeout or settings.HTTP_READ_TIMEOUT
         self.max_body_bytes = max_body_bytes or settings.HTTP_MAX_BODY_BYTES
@@ -113,6 +128,7 @@ class HttpClient:
 
     def close(self) -> None:
         self.session.close()
+        self.pinned_session.close()
 
     def request(
         self,
@@ -122,7 +138,10 @@ class HttpClient:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         allow_redirects: bool = True,
+        untrusted: bool = False,
     ) -> HttpResponse:
+        """One request. ``untrusted`` for a host named by a target or an answer rather
+        than by settings: its connections go only to addresses the guard checked."""
         job = current_job()
         if job is not None:
             job.heartbeat()
@@ -135,10 +154,10 @@ class HttpClient:
                     job.used_cached_answer(hit.fetched_at)
                 return hit
         if self.platform is None:
-            response = self._send(method, url, params, headers, allow_redirects)
+            response = self._send(method, url, params, headers, allow_redirects, untrusted)
         else:
             with ratelimit.slot(self.platform, lease_seconds=self.total_timeout + 30):
-                response = self._send(method, url, params, headers, allow_redirects)
+                response = self._send(method, url, params, headers, allow_redirects, untrusted)
             ratelimit.observe(self.platform, response.status, response.headers)
         if key is not None:
             answers.keep(key, response, self.platform)
@@ -151,23 +170,23 @@ class HttpClient:
         params: dict[str, Any] | None,
         headers: dict[str, str] | None,
         allow_redirects: bool,
+        untrusted: bool,
     ) -> HttpResponse:
         """One request, following redirects by hand: an answer may point anywhere, so a
-        hop to another origin must not lead into the internal network (unless
-        ALLOW_PRIVATE_ADDRESSES) and never carries the original credentials."""
+        hop to another origin is untrusted (it must not lead into the internal network
+        unless ALLOW_PRIVATE_ADDRESSES) and never carries the original credentials."""
         started = time.monotonic()
         origin = _origin(url)
         hop_headers = dict(headers or {})
         for _ in range(MAX_REDIRECTS + 1):
-            response = self._open(method, url, params, hop_headers)
+            hop_untrusted = untrusted or _origin(url) != origin
+            response = self._open(method, url, params, hop_headers, hop_untrusted)
             location = response.headers.get("location")
             if not (allow_redirects and response.is_redirect and location):
                 break
             response.close()
             url = urljoin(response.url, location)
             if _origin(url) != origin:
-                host = urlsplit(url).hostname or ""
-                addresses.ensure_public_host(host)
                 hop_headers = {
                     k: v for k, v in hop_headers.items() if k.lower() not in _CREDENTIALS
                 }
@@ -192,10 +211,16 @@ class HttpClient:
         )
 
     def _open(
-        self, method: str, url: str, params: dict[str, Any] | None, headers: dict[str, str]
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None,
+        headers: dict[str, str],
+        untrusted: bool,
     ) -> requests.Response:
+        session = self.pinned_session if untrusted else self.session
         try:
-            return self.session.request(
+            return session.request(
                 method,
                 url,
                 params=params,

@@ -4,6 +4,7 @@ Registered with ``investigations.targets.register_normaliser`` when the app star
 the pages, the API and ``manage.py investigate`` accept these kinds.
 """
 
+import ipaddress
 import re
 import unicodedata
 from urllib.parse import urlsplit
@@ -40,8 +41,28 @@ def normalise_username(value: str) -> str:
     return name
 
 
+def _refuse_address_or_port(value: str, host: str, what: str) -> None:
+    """A host named by an IP address or with a port is refused: the sources reach an
+    instance by its name on the standard port, and an address is never a handle's home."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        raise TargetError(
+            f"{excerpt(value)!r} names an IP address; a {what} is given by its host name, "
+            "such as example.social."
+        )
+    if ":" in host or "[" in host:
+        raise TargetError(
+            f"{excerpt(value)!r} has a port or brackets; give the {what} by its host name "
+            "alone, such as example.social."
+        )
+
+
 def normalise_hostname(value: str, what: str) -> str:
     host = value.strip().rstrip(".").lower()
+    _refuse_address_or_port(value, host, what)
     try:
         host = host.encode("idna").decode("ascii")
     except UnicodeError as exc:
@@ -49,6 +70,9 @@ def normalise_hostname(value: str, what: str) -> str:
     labels = host.split(".")
     if len(host) > 253 or len(labels) < 2 or not all(_HOST_LABEL.match(label) for label in labels):
         raise TargetError(f"{excerpt(value)!r} is not a valid {what}, such as example.social.")
+    if labels[-1].isdigit():
+        # No top-level domain is a number; such a name is an address in disguise (127.1).
+        raise TargetError(f"{excerpt(value)!r} ends in a number, which no {what} does.")
     return host
 
 
@@ -60,7 +84,7 @@ def normalise_mastodon(value: str) -> str:
         path = parts.path.strip("/")
         if not path.startswith("@") or "/" in path:
             raise TargetError(f"{excerpt(value)!r} is not a Mastodon profile address (/@user).")
-        text = f"{path}@{parts.hostname or ''}"
+        text = f"{path}@{parts.netloc.rpartition('@')[2]}"
     user, sep, instance = text.removeprefix("@").partition("@")
     if not sep or not user or not instance:
         raise TargetError(f"{excerpt(value)!r} is not a Mastodon handle: write user@instance.")

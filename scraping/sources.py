@@ -4,10 +4,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from investigations.registry import Collector, register_collector, register_platform_reader
-from investigations.targets import TargetError, TargetKind, register_display, register_normaliser
+from investigations.targets import (
+    IpAddressValue,
+    TargetError,
+    TargetKind,
+    register_display,
+    register_normaliser,
+)
 
 from . import ratelimit
-from .domains.names import DomainNameError, normalise_domain, to_unicode
+from .domains.names import DomainNameError, IpAddressError, normalise_domain, to_unicode
 from .services.social import bluesky, mastodon, usernames
 from .social_targets import normalise_bluesky, normalise_mastodon, normalise_username
 
@@ -57,6 +63,8 @@ DOMAIN_FAMILY = "domain"
 def normalise_domain_target(value: str) -> str:
     try:
         return normalise_domain(value)
+    except IpAddressError as exc:
+        raise IpAddressValue(str(exc), exc.address) from exc
     except DomainNameError as exc:
         raise TargetError(str(exc)) from exc
 

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 from investigations.errors import NotFoundError, PermanentError, TransientError
 
-from ..addresses import resolve_checked
 from ..http import HttpClient, HttpResponse
 from ..registration.bootstrap import rdap_bases
 
@@ -67,12 +66,11 @@ class RdapClient:
         return f"{bases[0]}domain/{domain}"
 
     def get(self, url: str, what: str) -> RdapAnswer:
-        if not self.base_override:
-            parts = urlsplit(url)
-            # Checked before requests resolves the name again: a rebinding window remains
-            # for registry-given links, which are not chosen by the target itself.
-            resolve_checked(parts.hostname or "", parts.port or 443)
-        response = self.http.get(self.routed(url), headers={"Accept": ACCEPT})
+        # Without RDAP_URL the server comes from the bootstrap registry or a registry's
+        # answer (the registrar's link): untrusted, so pinned to checked addresses.
+        response = self.http.get(
+            self.routed(url), headers={"Accept": ACCEPT}, untrusted=not self.base_override
+        )
         if self.on_response:
             self.on_response(response)
         self._raise_for_status(response, what)

@@ -41,6 +41,22 @@ class DomainNameError(ValueError):
     """A text that is not a usable domain name; the message says why."""
 
 
+class IpAddressError(DomainNameError):
+    """The text is an IP address (``address``), not a name."""
+
+    def __init__(self, message: str, address: str):
+        super().__init__(message)
+        self.address = address
+
+
+def _refuse_ip_address(text: str) -> None:
+    try:
+        address = ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return
+    raise IpAddressError(f"{text[:80]!r} is an IP address, not a domain name.", str(address))
+
+
 def _ascii_label(label: str) -> str:
     """One label in A-label form: ASCII labels lowered, others through IDNA."""
     if label.isascii():
@@ -159,17 +175,13 @@ def normalise_domain(text: str) -> str:
         "@" in text and not _SCHEME.match(text) and "/" not in text
     ):
         raise DomainNameError(f"{text[:80]!r} is an e-mail address, not a domain.")
+    _refuse_ip_address(text)  # before looking for a port: an IPv6 address has colons
     if any(ch in text for ch in "/?#:"):
         text = _host_of(text)
     if any(ch.isspace() for ch in text):
         raise DomainNameError(f"{text[:80]!r} contains spaces; a domain name cannot.")
     host = text.rstrip(".")
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        pass
-    else:
-        raise DomainNameError(f"{host!r} is an IP address, not a domain name.")
+    _refuse_ip_address(host)
 
     name = to_ascii(host)
     _check_length(name, text)

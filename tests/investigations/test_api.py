@@ -94,8 +94,7 @@ def test_the_api_needs_authentication_but_health_does_not(db):
     assert client.get("/api/investigations/").status_code in (401, 403)
     health = client.get("/api/health/")
     assert health.status_code == 200
-    assert health.json()["checks"]["database"]["ok"] is True
-    assert health.json()["checks"]["broker"]["ok"] is True
+    assert health.json() == {"status": "ok"}
 
 
 @pytest.mark.django_db

@@ -50,6 +50,29 @@ def test_bad_and_hostile_targets_are_refused_with_a_reason(text, message):
         parse_target(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("hxxp://127[.]0[.]0[.]1/", "127.0.0.1"),
+        ("127.0.0.1", "127.0.0.1"),
+        ("10.0.0.1:8080", "10.0.0.1"),
+        ("2001:db8::1", "2001:db8::1"),
+        ("[::1]", "::1"),
+        ("https://[2001:DB8::1]:8443/x", "2001:db8::1"),
+    ],
+)
+def test_a_bare_ip_address_is_refused_as_an_ip_address_rather_than_for_lacking_a_kind(
+    text, address
+):
+    with pytest.raises(TargetError) as caught:
+        parse_target(text)
+
+    message = str(caught.value)
+    assert f"is an IP address ({address}); IP addresses are not a target kind" in message
+    assert "has no kind" not in message
+    assert "domain:example.com" in message
+
+
 def test_an_unknown_kind_lists_the_kinds_that_exist():
     with pytest.raises(TargetError) as caught:
         parse_target("octocat")

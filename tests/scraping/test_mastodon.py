@@ -179,6 +179,44 @@ def test_an_answer_with_broken_bytes_keeps_the_rest(scrape, mastodon_replay):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("account_id", ["../../../admin/accounts", "7/statuses?x=", "7\n", True])
+def test_an_account_id_that_is_not_one_is_refused_before_it_goes_into_a_path(
+    scrape, mastodon_replay, account_id
+):
+    body = {"id": account_id, "username": "eve", "acct": "eve", "note": "", "fields": []}
+    mastodon_replay.queue("odd.example", "/api/v1/accounts/lookup", Reply(200, body))
+
+    with pytest.raises(PermanentError, match="with an account id that is not one"):
+        scrape("eve@odd.example")
+
+    assert [r.path for r in mastodon_replay.requests_to("odd.example")] == [
+        "/.well-known/webfinger",
+        "/api/v1/accounts/lookup",
+    ]
+
+
+@pytest.mark.django_db
+def test_account_ids_of_other_servers_of_the_api_are_accepted(scrape, mastodon_replay):
+    # GoToSocial answers ULIDs; the statuses path carries the id as it is.
+    ulid = "01F8MH1H7YV1Z7D2C8K2730QBF"
+    body = {"id": ulid, "username": "gts", "acct": "gts", "note": "", "fields": []}
+    mastodon_replay.queue("gts.example", "/api/v1/accounts/lookup", Reply(200, body))
+    mastodon_replay.queue("gts.example", f"/api/v1/accounts/{ulid}/statuses", Reply(200, []))
+
+    _, _, result = scrape("gts@gts.example")
+
+    assert result["posts"] == 0
+    assert (
+        mastodon_replay.requests_to("gts.example")[-1].path == f"/api/v1/accounts/{ulid}/statuses"
+    )
+
+
+def test_statuses_of_an_id_that_is_not_an_account_id_are_not_asked_for():
+    with pytest.raises(PermanentError, match="is not a Mastodon account id"):
+        MastodonClient().statuses("example.social", "1/../../admin")
+
+
+@pytest.mark.django_db
 def test_the_same_scrape_twice_adds_nothing(scrape, mastodon_replay):
     target, ctx, _ = scrape("alice@example.net")
     counts = lambda: (  # noqa: E731

@@ -57,6 +57,8 @@ def test_defanged_indicators_and_urls_are_accepted_as_the_domain(text):
     [
         ("1.2.3.4", "IP address"),
         ("[2001:db8::1]", "IP address"),
+        ("2001:db8::1", "IP address"),
+        ("hxxp://127[.]0[.]0[.]1/", "IP address"),
         ("alice@example.com", "e-mail address"),
         ("mailto:alice@example.com/x", "e-mail address"),
         ("localhost", "single label"),
