@@ -209,6 +209,8 @@ def _run_ours(ports: dict[str, int], out, *, warm: bool) -> None:
     import django
 
     django.setup()
+    from scraping.ratelimit import Limit
+    from scraping.services.social.usernames import SiteTurns
     from scraping.usernames.checker import InMemoryControlMemory, UsernameChecker
     from scraping.usernames.detection import CheckState
     from scraping.usernames.manifest import load_sites
@@ -254,7 +256,13 @@ def _run_ours(ports: dict[str, int], out, *, warm: bool) -> None:
         names_of[site.id] = names
     transport = SiteTransport(user_agent="bench", concurrency=CONCURRENCY, max_body_bytes=1 << 20)
     memory = InMemoryControlMemory()
-    checker = UsernameChecker(transport, site_timeout=30, run_timeout=120, control_memory=memory)
+    # As production runs it: every site's turn taken in one step before the run and its
+    # answers read for pauses after (in Redis when REDIS_URL is set), under a limit that
+    # never binds, so that the figure is the cost of the step and not a wait.
+    turns = SiteTurns(sites, limit=Limit(requests_per_second=0.0, burst=1, max_concurrent=0))
+    checker = UsernameChecker(
+        transport, site_timeout=30, run_timeout=120, control_memory=memory, turns=turns
+    )
     if warm:
         checker.check(USERNAME, sites)
 
@@ -270,6 +278,16 @@ def _run_ours(ports: dict[str, int], out, *, warm: bool) -> None:
     result["answers"], result["unknown"], result["controls"] = result["answers"]
     result["sites"] = len(sites)
     out.send(result)
+
+
+def turn_store() -> str:
+    """Where our checker's turns are kept in this run, for the table's heading."""
+    import django
+
+    django.setup()
+    from scraping import ratelimit
+
+    return "in Redis (shared)" if ratelimit.backend().shared else "in this process (no REDIS_URL)"
 
 
 def run_bare(ports: dict[str, int], out) -> None:
@@ -418,7 +436,8 @@ def main() -> int:
     print(
         f"One name ({USERNAME}) on Sherlock's {len(sherlock)} sites, each on its own port, "
         f"the simulation in {args.sim_processes} processes; our concurrency {CONCURRENCY}; "
-        f"{runs} run(s) of each tool, medians (min-max); right = the worst run"
+        f"{runs} run(s) of each tool, medians (min-max); right = the worst run; "
+        f"ours takes its sites' turns {turn_store()}"
     )
     print(
         f"{'latency':>8} {'tool':>9} {'wall s':>8} {'min-max':>12} {'cpu s':>7} {'sim cpu':>8}"

@@ -46,8 +46,9 @@ def register_platform_reader(reader: Callable[[list[str]], list[dict[str, Any]]]
     _platform_reader = reader
 
 
-def platform_states(platforms: list[str]) -> list[dict[str, Any]]:
-    """Each named platform's state: ``{"platform", "paused_until", "reason", "in_flight"}``."""
-    if _platform_reader is None or not platforms:
+def platform_states(sources: list[str]) -> list[dict[str, Any]]:
+    """The state of each platform the named sources ask:
+    ``{"platform", "paused_until", "reason", "in_flight"}``."""
+    if _platform_reader is None or not sources:
         return []
-    return _platform_reader(platforms)
+    return _platform_reader(sources)

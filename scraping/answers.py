@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.cache import cache
 
+from .platforms import family_of
+
 if TYPE_CHECKING:
     from .http import HttpResponse
 
@@ -29,8 +31,13 @@ _CREDENTIAL_HEADERS = ("authorization", "cookie", "x-api-key")
 
 
 def lifetime(platform: str) -> int:
+    """Seconds an answer is kept: the platform's own lifetime, else its family's, else
+    the default."""
     table = settings.SOURCE_CACHE_SECONDS
-    return int(table.get(platform, table.get("default", 0)))
+    for name in (platform, family_of(platform), "default"):
+        if name in table:
+            return int(table[name])
+    return 0
 
 
 def cache_key(

@@ -7,7 +7,10 @@ memory or holding a worker.
 
 A client made for a platform (``HttpClient(platform="github")``) also keeps that
 platform's limits shared by every worker (``scraping.ratelimit``): each request waits
-for its turn, and the answer's own rate-limit signals pause the platform. With
+for its turn, and the answer's own rate-limit signals pause the platform. Where each
+host is a platform of its own (``mastodon:mastodon.social``, see ``scraping.platforms``)
+the caller names it per request with ``platform=``: behind an address override the
+address asked is not the host meant. With
 ``cache_answers`` it reads and keeps answers in the cache of source answers
 (``scraping.answers``), so a target asked about again within the platform's lifetime
 costs no request; the job is told, and says so to the analyst.
@@ -139,28 +142,32 @@ class HttpClient:
         headers: dict[str, str] | None = None,
         allow_redirects: bool = True,
         untrusted: bool = False,
+        platform: str | None = None,
     ) -> HttpResponse:
         """One request. ``untrusted`` for a host named by a target or an answer rather
-        than by settings: its connections go only to addresses the guard checked."""
+        than by settings: its connections go only to addresses the guard checked.
+        ``platform`` names the member of the client's platform family this request asks
+        (its limits, pauses and cached answers), where that is one host of many."""
         job = current_job()
         if job is not None:
             job.heartbeat()
+        platform = platform or self.platform
         key = None
         if self.cache_answers and method in answers.CACHED_METHODS:
             scope = job.cache_scope if job is not None else ""
-            key = answers.cache_key(self.platform, method, url, params, headers, scope)
+            key = answers.cache_key(platform, method, url, params, headers, scope)
             if not (job and job.fresh) and (hit := answers.read(key)) is not None:
                 if job is not None:
                     job.used_cached_answer(hit.fetched_at)
                 return hit
-        if self.platform is None:
+        if platform is None:
             response = self._send(method, url, params, headers, allow_redirects, untrusted)
         else:
-            with ratelimit.slot(self.platform, lease_seconds=self.total_timeout + 30):
+            with ratelimit.slot(platform, lease_seconds=self.total_timeout + 30):
                 response = self._send(method, url, params, headers, allow_redirects, untrusted)
-            ratelimit.observe(self.platform, response.status, response.headers)
+            ratelimit.observe(platform, response.status, response.headers)
         if key is not None:
-            answers.keep(key, response, self.platform)
+            answers.keep(key, response, platform)
         return response
 
     def _send(

@@ -11,7 +11,15 @@ class PlatformLimit(models.Model):
     again within a few seconds of a change, so no restart is needed.
     """
 
-    platform = models.CharField(max_length=64, unique=True, help_text="The source's name.")
+    platform = models.CharField(
+        max_length=300,
+        unique=True,
+        help_text=(
+            "A platform (github, bluesky, crtsh), a family of them (mastodon, rdap, whois, "
+            "web, site), or one member of a family (mastodon:mastodon.social, site:github). "
+            "A member without a row of its own is held to its family's."
+        ),
+    )
     requests_per_second = models.FloatField(
         validators=[MinValueValidator(0.0)],
         help_text="Sustained rate for all workers together; 0 means no rate limit.",

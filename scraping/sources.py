@@ -12,7 +12,7 @@ from investigations.targets import (
     register_normaliser,
 )
 
-from . import ratelimit
+from . import platforms, ratelimit
 from .domains.names import DomainNameError, IpAddressError, normalise_domain, to_unicode
 from .services.social import bluesky, mastodon, usernames
 from .social_targets import normalise_bluesky, normalise_mastodon, normalise_username
@@ -34,26 +34,37 @@ SOCIAL_COLLECTORS = {
 }
 
 
-def platform_states(platforms: list[str]) -> list[dict[str, Any]]:
-    """Live state of each platform for pages: paused (until when, why) and requests in
-    flight. A store that cannot be read shows as unknown rather than breaking a page."""
-    states = []
-    for platform in sorted(set(platforms)):
-        try:
-            current = ratelimit.state(platform)
-        except Exception as exc:  # noqa: BLE001 - a page must render without Redis
-            states.append({"platform": platform, "error": f"state unknown: {type(exc).__name__}"})
-            continue
-        until = current.paused_until
-        states.append(
-            {
-                "platform": platform,
-                "paused_until": datetime.fromtimestamp(until, tz=UTC) if until else None,
-                "reason": current.pause_reason,
-                "in_flight": current.in_flight,
-            }
-        )
+def platform_states(sources: list[str]) -> list[dict[str, Any]]:
+    """Live state of the platforms the named sources ask, for pages: each family (paused,
+    until when and why; requests in flight) and each of its hosts that is paused now
+    (``mastodon:mastodon.social``). A store that cannot be read shows as unknown rather
+    than breaking a page."""
+    families = platforms.families_for_sources(sorted(set(sources)))
+    try:
+        rows = [(family, ratelimit.state(family)) for family in families]
+        paused_members = [
+            (name, until, reason)
+            for name, until, reason in ratelimit.paused()
+            if name not in families and platforms.family_of(name) in families
+        ]
+    except Exception as exc:  # noqa: BLE001 - a page must render without Redis
+        error = f"state unknown: {type(exc).__name__}"
+        return [{"platform": family, "error": error} for family in families]
+    states = [
+        _platform_row(name, current.paused_until, current.pause_reason, current.in_flight)
+        for name, current in rows
+    ]
+    states += [_platform_row(name, until, reason, None) for name, until, reason in paused_members]
     return states
+
+
+def _platform_row(name: str, until: float | None, reason: str, in_flight: int | None) -> dict:
+    return {
+        "platform": name,
+        "paused_until": datetime.fromtimestamp(until, tz=UTC) if until else None,
+        "reason": reason,
+        "in_flight": in_flight,
+    }
 
 
 DOMAIN_TASK = "scraping.tasks.analyze_domain_task"

@@ -1,9 +1,12 @@
 """Scraping at scale: per-platform rate limits shared by every worker, the cache of source
 answers, and the bounded fan-out of collection work.
 
-A platform is named as its source is (``github``, ``mastodon``...). A source missing
-from a table below gets its ``default`` entry, so a new source is polite from its first
-request; give it a line here when its published limits are known.
+A platform is named as its source is (``github``, ``bluesky``, ``crtsh``...); where each
+host has limits of its own the name is family and host (``mastodon:mastodon.social``,
+``whois:whois.denic.de``, ``web:example.com``, ``site:github`` for a username site; see
+``scraping.platforms``), and a host without an entry gets its family's. A platform
+missing from a table below gets its ``default`` entry, so a new source is polite from its
+first request; give it a line here when its published limits are known.
 """
 
 from django.core.exceptions import ImproperlyConfigured
@@ -28,16 +31,30 @@ def _limits(raw: dict[str, str]) -> dict[str, tuple[float, int, int]]:
     return limits
 
 
-# Defaults per platform; admins override them per platform in the admin (Platform limits),
-# and those rows win without a restart. GitHub allows 5,000 requests an hour with a token
-# and forbids bursts of concurrent requests (its "secondary" limits); its own reset
-# headers pause it when a quota runs out.
+# Defaults per platform; admins override them per platform or family in the admin
+# (Platform limits), and those rows win without a restart. Upstream signals (Retry-After,
+# quota resets, 429) pause a platform whatever these say.
 RATE_LIMITS = _limits(
     env_map(
         "RATE_LIMITS",
         {
             "default": "2:5:4",
+            # 5,000 requests an hour with a token; bursts of concurrent requests trip its
+            # "secondary" limits.
             "github": "5:10:8",
+            # Each instance by default allows 300 requests in 5 minutes from one address.
+            "mastodon": "1:10:4",
+            # The public AppView allows 3,000 requests in 5 minutes from one address.
+            "bluesky": "10:20:8",
+            # Per RDAP and per WHOIS server: registries publish no numbers, and several
+            # (DENIC, Verisign's WHOIS) block addresses that ask fast.
+            "rdap": "2:5:2",
+            "whois": "1:5:2",
+            # crt.sh is a shared volunteer service that is often overloaded.
+            "crtsh": "1:3:2",
+            # Per site named by a target, and per username site: a few requests each.
+            "web": "2:5:2",
+            "site": "2:4:0",
         },
     )
 )
@@ -60,7 +77,7 @@ RATE_LIMIT_DEFAULT_PAUSE = env_float("RATE_LIMIT_DEFAULT_PAUSE", 30.0)
 SOURCE_CACHE_SECONDS = {
     platform: int(seconds)
     for platform, seconds in env_map(
-        "SOURCE_CACHE_SECONDS", {"default": "3600", "github": "3600"}
+        "SOURCE_CACHE_SECONDS", {"default": "3600", "github": "3600", "crtsh": "21600"}
     ).items()
 }
 # Force fresh data everywhere: cached answers are never read (new answers still are kept).

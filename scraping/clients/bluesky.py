@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from investigations.errors import NotFoundError, PermanentError
 
+from .. import platforms
 from ..http import HttpClient, HttpResponse
 from .social_http import raise_for_status, read_answer
 
@@ -41,7 +42,7 @@ class BlueskyClient:
         on_response: Callable[[HttpResponse], None] | None = None,
     ):
         self.base_url = base_url.rstrip("/")
-        self.http = http or HttpClient()
+        self.http = http or HttpClient(platform=platforms.BLUESKY, cache_answers=True)
         self.max_pages = max_pages
         self.page_size = max(1, min(page_size, 100))  # the lexicon's maximum
         self.on_response = on_response

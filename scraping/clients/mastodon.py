@@ -21,6 +21,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from investigations.errors import NotFoundError, PermanentError
 
+from .. import platforms
 from ..http import HttpClient, HttpResponse
 from ..overrides import route
 from .github import parse_link_header
@@ -63,7 +64,7 @@ class MastodonClient:
         page_size: int = 40,
         on_response: Callable[[HttpResponse], None] | None = None,
     ):
-        self.http = http or HttpClient()
+        self.http = http or HttpClient(platform=platforms.MASTODON, cache_answers=True)
         self.url_override = url_override
         self.max_pages = max_pages
         self.page_size = max(1, min(page_size, 40))  # Mastodon serves at most 40
@@ -77,6 +78,8 @@ class MastodonClient:
             # Behind an override a redirect would name the real host: never follow one.
             allow_redirects=not self.url_override,
             untrusted=not self.url_override,
+            # Each instance has its own limits, named by the host meant, not the one asked.
+            platform=platforms.member_for_url(platforms.MASTODON, url),
         )
         if self.url_override:
             response.url = url

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from investigations.errors import NotFoundError, PermanentError, TransientError
 
+from .. import platforms
 from ..http import HttpClient, HttpResponse
 from ..registration.bootstrap import rdap_bases
 
@@ -47,7 +48,7 @@ class RdapClient:
         base_override: str | None = None,
         on_response: Callable[[HttpResponse], None] | None = None,
     ):
-        self.http = http or HttpClient()
+        self.http = http or HttpClient(platform=platforms.RDAP, cache_answers=True)
         self.base_override = base_override.rstrip("/") if base_override else None
         self.on_response = on_response
 
@@ -69,7 +70,11 @@ class RdapClient:
         # Without RDAP_URL the server comes from the bootstrap registry or a registry's
         # answer (the registrar's link): untrusted, so pinned to checked addresses.
         response = self.http.get(
-            self.routed(url), headers={"Accept": ACCEPT}, untrusted=not self.base_override
+            self.routed(url),
+            headers={"Accept": ACCEPT},
+            untrusted=not self.base_override,
+            # Each registry's and registrar's server has its own limits.
+            platform=platforms.member_for_url(platforms.RDAP, url),
         )
         if self.on_response:
             self.on_response(response)

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from investigations.errors import PermanentError, TransientError
 
+from .. import platforms, ratelimit
 from ..addresses import NoService, connect_checked
 from ..streams import read_bounded
 
@@ -142,6 +143,15 @@ class WebFetcher:
             raise PermanentError(f"Not a web address: {url[:200]}")
         host = parts.hostname.lower()
         port = parts.port or (443 if parts.scheme == "https" else 80)
+        # Each site is a platform of its own (``web:<host>``): its turn first, and a
+        # site that asks us to wait is paused for every worker.
+        platform = platforms.member(platforms.WEB, host)
+        with ratelimit.slot(platform, lease_seconds=self.total_timeout + 30):
+            page = self._connect_and_exchange(url, parts, host, port, started)
+        ratelimit.observe(platform, page.status, {k.lower(): v for k, v in page.headers})
+        return page
+
+    def _connect_and_exchange(self, url, parts, host: str, port: int, started: float) -> WebPage:
         if self.override:
             sock, address = self._connect(
                 self.override.hostname or "", self.override.port or 80, started

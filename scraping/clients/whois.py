@@ -21,12 +21,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
 from investigations.errors import PermanentError, TransientError
 
+from .. import platforms, ratelimit
 from ..addresses import connect_checked
+from ..registration.whois_words import find_retry_after, is_throttled
 from ..streams import read_bounded
 
 WHOIS_PORT = 43
@@ -102,12 +105,27 @@ class WhoisClient:
         self.on_answer = on_answer
 
     def ask(self, server: str, query: str) -> WhoisAnswer:
+        """One query. Each server is a platform of its own (``whois:<host>``): the query
+        waits for that server's turn, and a server that says it is throttling us is
+        paused for every worker."""
+        platform = platforms.member(platforms.WHOIS, split_server(server)[0])
+        with ratelimit.slot(platform, lease_seconds=self.total_timeout + 30):
+            body, truncated = self._exchange(server, query)
+        answer = WhoisAnswer(server=server, query=query, body=body, truncated=truncated)
+        if is_throttled(answer.text):
+            seconds = find_retry_after(answer.text) or settings.RATE_LIMIT_DEFAULT_PAUSE
+            ratelimit.pause(platform, seconds, "the server answered with a rate-limit text")
+        if self.on_answer:
+            self.on_answer(answer)
+        return answer
+
+    def _exchange(self, server: str, query: str) -> tuple[bytes, bool]:
         host, port = split_server(self.override or server)
         started = time.monotonic()
         sock, _ = connect_checked(host, port, timeout=self.timeout)
         try:
             sock.sendall(query.encode("idna" if not query.isascii() else "ascii") + b"\r\n")
-            body, truncated = self._read(sock, server, started)
+            return self._read(sock, server, started)
         except TimeoutError as exc:
             raise TransientError(
                 f"The WHOIS server {server} did not answer within {self.timeout:.0f} s"
@@ -116,10 +134,6 @@ class WhoisClient:
             raise TransientError(f"The WHOIS server {server} broke off: {exc}") from exc
         finally:
             sock.close()
-        answer = WhoisAnswer(server=server, query=query, body=body, truncated=truncated)
-        if self.on_answer:
-            self.on_answer(answer)
-        return answer
 
     def _read(self, sock: socket.socket, server: str, started: float) -> tuple[bytes, bool]:
         return read_bounded(

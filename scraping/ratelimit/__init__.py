@@ -5,8 +5,9 @@
     ratelimit.observe("github", response.status, response.headers)
 
 ``HttpClient(platform=...)`` does both around every request, so HTTP sources need
-nothing more; a client on another protocol (DNS, WHOIS) wraps its queries in ``slot``
-and calls ``pause`` when its server says to slow down.
+nothing more; a client on another protocol (WHOIS) wraps its queries in ``slot`` and
+calls ``pause`` when its server says to slow down. A run that asks many platforms once
+each (the username sites) takes all its turns in one step with ``reserve_turns``.
 
 A platform's rate, burst and concurrency come from the admin's row or the settings'
 default (see ``limits``). Upstream signals win over our own numbers: a Retry-After, a
@@ -26,20 +27,25 @@ from django.conf import settings
 from investigations.errors import TransientError
 
 from .buckets import Grant, LocalBuckets, PlatformState, RedisBuckets
-from .limits import Limit, default_limit, forget_cached_limits, limit_for
+from .limits import Limit, default_limit, forget_cached_limits, limit_for, limits_for
 from .signals import upstream_pause
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "Grant",
     "Limit",
     "PlatformState",
     "default_limit",
     "forget_cached_limits",
     "limit_for",
+    "limits_for",
     "observe",
     "pause",
+    "paused",
+    "reserve_turns",
     "resume",
+    "seen",
     "slot",
     "state",
 ]
@@ -99,6 +105,24 @@ def slot(platform: str, *, lease_seconds: float = 120.0) -> Iterator[None]:
     finally:
         if limit.max_concurrent:
             buckets.release(platform, lease)
+
+
+def reserve_turns(platforms: list[str], max_wait: float) -> dict[str, Grant]:
+    """One turn on each platform, granted up to ``max_wait`` ahead: a grant "ok" with a
+    wait means send after that many seconds; "paused" and "wait" (no turn within
+    ``max_wait``) mean do not send. No concurrency slot is held: each platform gets one
+    request."""
+    return backend().reserve_many(limits_for(platforms), max_wait)
+
+
+def seen() -> set[str]:
+    """Every platform asked in the last week (by any worker, when shared)."""
+    return backend().seen()
+
+
+def paused() -> list[tuple[str, float, str]]:
+    """Platforms paused now: (name, until as Unix time, reason)."""
+    return backend().paused()
 
 
 def pause(platform: str, seconds: float, reason: str) -> datetime:

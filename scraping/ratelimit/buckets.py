@@ -22,9 +22,14 @@ from .limits import Limit
 # How far ahead a turn may be granted: none (see above).
 RESERVE_AHEAD = 0.0
 
+# How long a platform stays in the list of those seen after its last request.
+SEEN_SECONDS = 7 * 86400
+
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('SADD', KEYS[4], ARGV[7])
+redis.call('EXPIRE', KEYS[4], ARGV[8])
 local paused = tonumber(redis.call('HGET', KEYS[3], 'until') or '0')
 if paused > now then
   return {'paused', tostring(paused - now), redis.call('HGET', KEYS[3], 'reason') or ''}
@@ -64,9 +69,51 @@ local current = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
 if pause_until > current then
   redis.call('HSET', KEYS[1], 'until', tostring(pause_until), 'reason', ARGV[2], 'since', tostring(now))
   redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1])) + 86400)
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  redis.call('ZADD', KEYS[2], pause_until, ARGV[3])
+  redis.call('EXPIRE', KEYS[2], math.ceil(tonumber(ARGV[1])) + 86400)
   return tostring(pause_until)
 end
 return tostring(current)
+"""
+
+# One turn for each of many platforms at once (the username sites of a run: one round
+# trip for hundreds of them). Unlike _ACQUIRE a turn may be granted ahead, up to a wait
+# the caller accepts, since each platform here gets one request, not a stream of them.
+# KEYS: the set of platforms seen, then a (turn, pause) pair per platform.
+# ARGV: seconds the seen set is kept, then (name, interval, burst, longest wait) each.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local out = {}
+for i = 1, (#KEYS - 1) / 2 do
+  local turn_key, pause_key = KEYS[2 * i], KEYS[2 * i + 1]
+  local interval = tonumber(ARGV[4 * i - 1])
+  local burst = tonumber(ARGV[4 * i])
+  local max_wait = tonumber(ARGV[4 * i + 1])
+  redis.call('SADD', KEYS[1], ARGV[4 * i - 2])
+  local paused = tonumber(redis.call('HGET', pause_key, 'until') or '0')
+  local state, wait, reason = 'ok', 0, ''
+  if paused > now then
+    state, wait, reason = 'paused', paused - now, redis.call('HGET', pause_key, 'reason') or ''
+  elseif interval > 0 then
+    local tat = tonumber(redis.call('GET', turn_key) or '0')
+    if tat < now then tat = now end
+    wait = tat - (burst - 1) * interval - now
+    if wait < 0 then wait = 0 end
+    if wait > max_wait then
+      state = 'wait'
+    else
+      local next_tat = tat + interval
+      redis.call('SET', turn_key, tostring(next_tat), 'PX', math.ceil((next_tat - now) * 1000) + 1000)
+    end
+  end
+  table.insert(out, state)
+  table.insert(out, tostring(wait))
+  table.insert(out, reason)
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return out
 """
 
 
@@ -92,14 +139,23 @@ class RedisBuckets:
         self.prefix = prefix
         self._acquire = client.register_script(_ACQUIRE)
         self._pause = client.register_script(_PAUSE)
+        self._reserve = client.register_script(_RESERVE)
 
     def _keys(self, platform: str) -> tuple[str, str, str]:
         base = f"{self.prefix}:{platform}"
         return f"{base}:tat", f"{base}:leases", f"{base}:pause"
 
+    @property
+    def _seen_key(self) -> str:
+        return f"{self.prefix}::seen"
+
+    @property
+    def _paused_key(self) -> str:
+        return f"{self.prefix}::paused"
+
     def try_acquire(self, platform: str, limit: Limit, lease: str, lease_ttl: float) -> Grant:
         state, wait, reason = self._acquire(
-            keys=self._keys(platform),
+            keys=[*self._keys(platform), self._seen_key],
             args=[
                 repr(limit.interval),
                 limit.burst,
@@ -107,18 +163,58 @@ class RedisBuckets:
                 lease,
                 repr(lease_ttl),
                 repr(RESERVE_AHEAD),
+                platform,
+                SEEN_SECONDS,
             ],
         )
         return Grant(_text(state), float(wait), _text(reason))
+
+    def reserve_many(self, limits: dict[str, Limit], max_wait: float) -> dict[str, Grant]:
+        if not limits:
+            return {}
+        keys, args = [self._seen_key], [SEEN_SECONDS]
+        for platform, limit in limits.items():
+            tat, _, pause = self._keys(platform)
+            keys += [tat, pause]
+            args += [platform, repr(limit.interval), limit.burst, repr(max_wait)]
+        flat = self._reserve(keys=keys, args=args)
+        return {
+            platform: Grant(_text(flat[3 * i]), float(flat[3 * i + 1]), _text(flat[3 * i + 2]))
+            for i, platform in enumerate(limits)
+        }
 
     def release(self, platform: str, lease: str) -> None:
         self.client.zrem(self._keys(platform)[1], lease)
 
     def pause(self, platform: str, seconds: float, reason: str) -> float:
-        return float(self._pause(keys=[self._keys(platform)[2]], args=[repr(seconds), reason]))
+        return float(
+            self._pause(
+                keys=[self._keys(platform)[2], self._paused_key],
+                args=[repr(seconds), reason, platform],
+            )
+        )
 
     def resume(self, platform: str) -> None:
-        self.client.delete(self._keys(platform)[2])
+        with self.client.pipeline() as pipe:
+            pipe.delete(self._keys(platform)[2])
+            pipe.zrem(self._paused_key, platform)
+            pipe.execute()
+
+    def seen(self) -> set[str]:
+        return {_text(name) for name in self.client.smembers(self._seen_key)}
+
+    def paused(self) -> list[tuple[str, float, str]]:
+        """Platforms paused now: (name, until as Unix time, reason), soonest end first."""
+        now = self.now()
+        rows = self.client.zrangebyscore(self._paused_key, now, "+inf", withscores=True)
+        with self.client.pipeline() as pipe:
+            for name, _ in rows:
+                pipe.hget(self._keys(_text(name))[2], "reason")
+            reasons = pipe.execute()
+        return [
+            (_text(name), until, _text(reason or b""))
+            for (name, until), reason in zip(rows, reasons, strict=True)
+        ]
 
     def state(self, platform: str) -> PlatformState:
         _, leases, pause = self._keys(platform)
@@ -149,10 +245,12 @@ class LocalBuckets:
         self._tat: dict[str, float] = {}
         self._leases: dict[str, dict[str, float]] = {}
         self._pauses: dict[str, tuple[float, str]] = {}
+        self._seen: set[str] = set()
 
     def try_acquire(self, platform: str, limit: Limit, lease: str, lease_ttl: float) -> Grant:
         with self._lock:
             now = self.now()
+            self._seen.add(platform)
             until, reason = self._pauses.get(platform, (0.0, ""))
             if until > now:
                 return Grant("paused", until - now, reason)
@@ -172,6 +270,27 @@ class LocalBuckets:
                 leases[lease] = now + wait + lease_ttl
             return Grant("ok", wait)
 
+    def reserve_many(self, limits: dict[str, Limit], max_wait: float) -> dict[str, Grant]:
+        grants = {}
+        with self._lock:
+            now = self.now()
+            for platform, limit in limits.items():
+                self._seen.add(platform)
+                until, reason = self._pauses.get(platform, (0.0, ""))
+                if until > now:
+                    grants[platform] = Grant("paused", until - now, reason)
+                    continue
+                wait = 0.0
+                if limit.interval:
+                    tat = max(self._tat.get(platform, now), now)
+                    wait = max(0.0, tat - (limit.burst - 1) * limit.interval - now)
+                    if wait > max_wait:
+                        grants[platform] = Grant("wait", wait)
+                        continue
+                    self._tat[platform] = tat + limit.interval
+                grants[platform] = Grant("ok", wait)
+        return grants
+
     def release(self, platform: str, lease: str) -> None:
         with self._lock:
             self._leases.get(platform, {}).pop(lease, None)
@@ -187,6 +306,16 @@ class LocalBuckets:
     def resume(self, platform: str) -> None:
         with self._lock:
             self._pauses.pop(platform, None)
+
+    def seen(self) -> set[str]:
+        with self._lock:
+            return set(self._seen)
+
+    def paused(self) -> list[tuple[str, float, str]]:
+        with self._lock:
+            now = self.now()
+            rows = [(p, u, r) for p, (u, r) in self._pauses.items() if u > now]
+        return sorted(rows, key=lambda row: row[1])
 
     def state(self, platform: str) -> PlatformState:
         with self._lock:

@@ -1,12 +1,15 @@
-"""The limits in force for a platform: the admin's row when there is one, else the
-default from settings, kept a few seconds in each process so that a busy worker does not
-ask the database before every request."""
+"""The limits in force for a platform, the first found of: the admin's row for the
+platform, the admin's row for its family, the settings' default for the platform, for
+its family, and ``default``. They are kept a few seconds in each process so that a busy
+worker does not ask the database before every request."""
 
 import threading
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
+
+from ..platforms import family_of
 
 
 @dataclass(frozen=True)
@@ -28,28 +31,44 @@ _lock = threading.Lock()
 
 
 def default_limit(platform: str) -> Limit:
-    rate, burst, concurrent = settings.RATE_LIMITS.get(platform, settings.RATE_LIMITS["default"])
+    table = settings.RATE_LIMITS
+    rate, burst, concurrent = (
+        table.get(platform) or table.get(family_of(platform)) or table["default"]
+    )
     return Limit(rate, burst, concurrent)
 
 
 def limit_for(platform: str) -> Limit:
+    return limits_for([platform])[platform]
+
+
+def limits_for(platforms: list[str]) -> dict[str, Limit]:
+    """The limit of each platform, with one database query for all those not cached."""
     now = time.monotonic()
+    found: dict[str, Limit] = {}
     with _lock:
-        cached = _cache.get(platform)
-    if cached and cached[0] > now:
-        return cached[1]
+        for platform in platforms:
+            cached = _cache.get(platform)
+            if cached and cached[0] > now:
+                found[platform] = cached[1]
+    missing = [p for p in dict.fromkeys(platforms) if p not in found]
+    if not missing:
+        return found
 
     from ..models import PlatformLimit
 
-    row = PlatformLimit.objects.filter(platform=platform).first()
-    limit = (
-        Limit(row.requests_per_second, max(1, row.burst), row.max_concurrent)
-        if row
-        else default_limit(platform)
-    )
+    names = set(missing) | {family_of(p) for p in missing}
+    rows = {
+        row.platform: Limit(row.requests_per_second, max(1, row.burst), row.max_concurrent)
+        for row in PlatformLimit.objects.filter(platform__in=names)
+    }
+    expires = now + settings.RATE_LIMIT_CACHE_SECONDS
     with _lock:
-        _cache[platform] = (now + settings.RATE_LIMIT_CACHE_SECONDS, limit)
-    return limit
+        for platform in missing:
+            limit = rows.get(platform) or rows.get(family_of(platform)) or default_limit(platform)
+            _cache[platform] = (expires, limit)
+            found[platform] = limit
+    return found
 
 
 def forget_cached_limits() -> None:

@@ -10,6 +10,12 @@ How a run is bounded:
   ``site_timeout`` x ceil(checks / concurrency), checks being one per valid site plus
   one control check per site that said "found".
 
+Politeness: with ``turns`` every site is a platform of its own (``site:<id>``) whose
+limits all workers share. A run takes one turn on every site it asks in a single step
+before it starts, and waits for each site's turn before asking it; a paused site, or one
+with no turn before the run's deadline, is not asked and is "unknown" with the reason. A
+site's answer that asks us to wait pauses it for every worker, after the run.
+
 Accuracy guards: a name the site's rules refuse is not requested; a site that says
 "found" is asked again, at once, for a random improbable name (the control check), and
 if it "finds" that one too its answer is "unknown"; firewall, captcha, login-wall and
@@ -79,6 +85,20 @@ class ControlMemory(Protocol):
     def set(self, site_id: str, answers_any_name: bool) -> None: ...
 
 
+class Turn(Protocol):
+    state: str  # "ok": may ask, after ``wait`` seconds; "paused", "wait": may not ask
+    wait: float
+    reason: str
+
+
+class Turns(Protocol):
+    """The sites' shared limits: one turn per site asked, taken in one step."""
+
+    def reserve(self, site_ids: list[str], max_wait: float) -> dict[str, Turn]: ...
+
+    def observe(self, results: "list[CheckResult]") -> None: ...
+
+
 class InMemoryControlMemory:
     def __init__(self) -> None:
         self._known: dict[str, bool] = {}
@@ -139,8 +159,10 @@ class UsernameChecker:
         control_checks: bool = True,
         control_memory: ControlMemory | None = None,
         on_result: Callable[[CheckResult], None] | None = None,
+        turns: Turns | None = None,
     ):
         self.transport = transport
+        self.turns = turns
         self.site_timeout = site_timeout
         self.run_timeout = run_timeout
         self.control_checks = control_checks
@@ -161,33 +183,56 @@ class UsernameChecker:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return run_loop(self.check_async(username, sites))
+            return self._run(username, sites)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="username-check") as pool:
-            return pool.submit(run_loop, self.check_async(username, sites)).result()
+            return pool.submit(self._run, username, sites).result()
+
+    def _run(self, username: str, sites: list[Site]) -> list[CheckResult]:
+        turns = None
+        if self.turns is not None:
+            asked = [site.id for site in sites if is_valid_for(site, username)]
+            turns = self.turns.reserve(asked, self._longest_wait(self.run_timeout))
+        results = run_loop(self.check_async(username, sites, turns))
+        if self.turns is not None:
+            self.turns.observe(results)
+        return results
+
+    def _longest_wait(self, time_left: float) -> float:
+        """A check may wait for its site's turn as long as it can still end in time."""
+        return max(0.0, time_left - self.site_timeout)
 
     def stop(self) -> None:
         """Cancel a run from another thread; open checks become "unknown"."""
         if self._loop is not None and self._main is not None:
             self._loop.call_soon_threadsafe(self._main.cancel)
 
-    async def check_async(self, username: str, sites: list[Site]) -> list[CheckResult]:
+    async def check_async(
+        self, username: str, sites: list[Site], turns: dict[str, Turn] | None = None
+    ) -> list[CheckResult]:
+        """Check every site; with ``turns`` (taken by ``check``) each site waits for its
+        own and is not asked without one."""
         self._loop = asyncio.get_running_loop()
         self._main = asyncio.current_task()
+        self._deadline = time.monotonic() + self.run_timeout
         results: dict[str, CheckResult] = {}
         to_ask = []
         for site in sites:
-            if is_valid_for(site, username):
-                to_ask.append(site)
-            else:
+            turn = turns.get(site.id) if turns is not None else None
+            if not is_valid_for(site, username):
                 results[site.id] = self._skipped(site, username)
-                self._report(results[site.id])
+            elif turns is not None and (turn is None or turn.state != "ok"):
+                results[site.id] = self._no_turn(site, username, turn)
+            else:
+                to_ask.append((site, turn.wait if turn is not None else 0.0))
+                continue
+            self._report(results[site.id])
 
         semaphore = asyncio.Semaphore(self.transport.concurrency)
         with collection_paused():
             async with self.transport.opened():
                 tasks = {
-                    asyncio.create_task(self._check_site(semaphore, site, username)): site
-                    for site in to_ask
+                    asyncio.create_task(self._check_site(semaphore, site, username, wait)): site
+                    for site, wait in to_ask
                 }
                 cancelled = False
                 if tasks:
@@ -229,8 +274,10 @@ class UsernameChecker:
         return result
 
     async def _check_site(
-        self, semaphore: asyncio.Semaphore, site: Site, username: str
+        self, semaphore: asyncio.Semaphore, site: Site, username: str, wait: float = 0.0
     ) -> CheckResult:
+        if wait > 0:
+            await asyncio.sleep(wait)  # the site's turn; no place in the semaphore held
         async with semaphore:
             result = await self._probe(site, username)
         if result.state == CheckState.FOUND and self.control_checks:
@@ -249,6 +296,12 @@ class UsernameChecker:
         name = control_name(site)
         if name is None:
             return replace(result, control="not possible: the site's rules admit no random name")
+        if self.turns is not None:
+            time_left = self._longest_wait(self._deadline - time.monotonic())
+            turn = (await asyncio.to_thread(self.turns.reserve, [site.id], time_left))[site.id]
+            if turn.state != "ok":
+                return replace(result, control=f"not run: {self._turn_refusal(turn)}")
+            await asyncio.sleep(turn.wait)
         async with semaphore:
             control = await self._probe(site, name)
         if control.state == CheckState.FOUND:
@@ -335,6 +388,19 @@ class UsernameChecker:
             request_url=request_url,
             method=method,
         )
+
+    @staticmethod
+    def _turn_refusal(turn: Turn | None) -> str:
+        if turn is None:
+            return "the site's limit gave no turn"
+        if turn.state == "paused":
+            return f"the site is paused for {turn.wait:.0f} s more ({turn.reason})"
+        return f"the site's next free turn is {turn.wait:.0f} s away, past the run's time limit"
+
+    def _no_turn(self, site: Site, username: str, turn: Turn | None) -> CheckResult:
+        verdict = unknown(Reason.RATE_LIMITED, f"not asked: {self._turn_refusal(turn)}")
+        result = self._result(site, username, verdict, site.probe_url(username), site.method)
+        return replace(result, requested=False)
 
     def _skipped(self, site: Site, username: str) -> CheckResult:
         verdict = not_found(

@@ -92,6 +92,7 @@ def test_a_redirect_to_a_name_that_rebinds_after_the_check_never_reaches_the_pri
     assert private.connections == 0
 
 
+@pytest.mark.django_db  # the host's limits are read from the database
 def test_a_mastodon_instance_that_rebinds_is_only_reached_at_the_checked_address(
     rebinding, listening
 ):
@@ -105,6 +106,7 @@ def test_a_mastodon_instance_that_rebinds_is_only_reached_at_the_checked_address
     assert rebinding.asked[NAME] == 1
 
 
+@pytest.mark.django_db  # the host's limits are read from the database
 def test_an_rdap_server_named_by_a_registry_is_only_reached_at_the_checked_address(
     rebinding, listening
 ):

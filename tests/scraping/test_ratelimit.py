@@ -15,13 +15,7 @@ from scraping.http import HttpClient
 from scraping.models import PlatformLimit
 from scraping.ratelimit.signals import upstream_pause
 
-
-@pytest.fixture(autouse=True)
-def _fresh_limits(settings):
-    settings.RATE_LIMIT_CACHE_SECONDS = 60.0
-    ratelimit.forget_cached_limits()
-    yield
-    ratelimit.forget_cached_limits()
+pytestmark = pytest.mark.usefixtures("fresh_limits")
 
 
 class CountingServer(ReplayServer):

@@ -16,6 +16,7 @@ from django.conf import settings
 from investigations.services.graph import GraphWriter
 from investigations.tasking import JobContext
 
+from ... import platforms
 from ...clients.ct import Certificate, CtClient
 from ...domains.names import is_within, parse_dns_name
 from ...http import HttpClient
@@ -28,7 +29,9 @@ logger = logging.getLogger(__name__)
 def build_client(writer: GraphWriter) -> CtClient:
     return CtClient(
         base_url=settings.CT_URL,
-        http=HttpClient(read_timeout=settings.CT_READ_TIMEOUT),
+        http=HttpClient(
+            read_timeout=settings.CT_READ_TIMEOUT, platform=platforms.CT, cache_answers=True
+        ),
         on_response=writer.record,
     )
 

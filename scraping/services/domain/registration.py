@@ -23,6 +23,7 @@ from investigations.models import Evidence
 from investigations.services.graph import GraphWriter, record_evidence
 from investigations.tasking import JobContext
 
+from ... import platforms
 from ...clients.rdap import NoRdapService, RdapClient
 from ...clients.whois import WhoisAnswer, WhoisClient, referral_server
 from ...http import HttpClient, HttpResponse
@@ -64,7 +65,9 @@ def _from_rdap(
     rdap_writer = GraphWriter(writer.investigation_id, writer.target_id, RDAP_SOURCE)
     responses: list[HttpResponse] = []
     client = RdapClient(
-        http=HttpClient(), base_override=settings.RDAP_URL, on_response=responses.append
+        http=HttpClient(platform=platforms.RDAP, cache_answers=True),
+        base_override=settings.RDAP_URL,
+        on_response=responses.append,
     )
     try:
         answer = client.get(client.domain_url(domain), domain)

@@ -7,6 +7,7 @@ from django.conf import settings
 from investigations.services.graph import GraphWriter
 from investigations.tasking import JobContext
 
+from ... import platforms
 from ...clients.bluesky import BlueskyClient
 from ...http import HttpClient
 from .graph import ACCOUNT, Post, web_link, write_post_pages
@@ -39,7 +40,7 @@ def account_key(did: str) -> str:
 def build_client(writer: GraphWriter, **overrides: Any) -> BlueskyClient:
     options = {
         "base_url": settings.BLUESKY_API_URL,
-        "http": HttpClient(),
+        "http": HttpClient(platform=platforms.BLUESKY, cache_answers=True),
         "max_pages": settings.BLUESKY_MAX_PAGES,
         "page_size": settings.BLUESKY_PAGE_SIZE,
         "on_response": writer.record,

@@ -7,6 +7,7 @@ from django.conf import settings
 from investigations.services.graph import GraphWriter
 from investigations.tasking import JobContext
 
+from ... import platforms
 from ...clients.mastodon import MastodonClient
 from ...http import HttpClient
 from .graph import ACCOUNT, Post, web_link, write_post_pages
@@ -47,7 +48,7 @@ def account_key(acct: str, home_domain: str) -> str:
 
 def build_client(writer: GraphWriter, **overrides: Any) -> MastodonClient:
     options = {
-        "http": HttpClient(),
+        "http": HttpClient(platform=platforms.MASTODON, cache_answers=True),
         "url_override": settings.MASTODON_URL_OVERRIDE,
         "max_pages": settings.MASTODON_MAX_PAGES,
         "page_size": settings.MASTODON_PAGE_SIZE,

@@ -24,6 +24,7 @@ from investigations.models import EvidenceOutcome
 from investigations.services.graph import GraphWriter, record_evidence
 from investigations.tasking import JobContext
 
+from ... import platforms, ratelimit
 from ...usernames.checker import CheckResult, InMemoryControlMemory, UsernameChecker
 from ...usernames.detection import CheckState
 from ...usernames.manifest import Site, load_sites, select_sites
@@ -54,7 +55,36 @@ def sites_to_check() -> list[Site]:
     return sites
 
 
-def build_checker(memory: InMemoryControlMemory, on_result=None) -> UsernameChecker:
+class SiteTurns:
+    """The username sites' shared limits for one run: each site is the platform
+    ``site:<id>``. Limits are read when the run is set up, on the job's thread; turns and
+    pauses then only touch the rate-limit store, from the checker's own thread."""
+
+    def __init__(self, sites: list[Site], *, limit: ratelimit.Limit | None = None):
+        """``limit`` holds every site to one limit instead of those in force (the
+        benchmark's way to time the turns without a database)."""
+        self.names = {site.id: platforms.member(platforms.SITE, site.id) for site in sites}
+        if limit is None:
+            self.limits = ratelimit.limits_for(list(self.names.values()))
+        else:
+            self.limits = dict.fromkeys(self.names.values(), limit)
+
+    def reserve(self, site_ids: list[str], max_wait: float) -> dict[str, ratelimit.Grant]:
+        wanted = {self.names[i]: self.limits[self.names[i]] for i in site_ids}
+        grants = ratelimit.backend().reserve_many(wanted, max_wait)
+        return {i: grants[self.names[i]] for i in site_ids}
+
+    def observe(self, results: list[CheckResult]) -> None:
+        """A site that asked us to wait (Retry-After, 429) is paused for every worker."""
+        for result in results:
+            for answer in (result, result.control_result):
+                if answer is not None and answer.status is not None:
+                    ratelimit.observe(self.names[result.site.id], answer.status, answer.headers)
+
+
+def build_checker(
+    memory: InMemoryControlMemory, on_result=None, turns: SiteTurns | None = None
+) -> UsernameChecker:
     transport = SiteTransport(
         user_agent=settings.HTTP_USER_AGENT,
         concurrency=settings.USERNAME_CONCURRENCY,
@@ -68,6 +98,7 @@ def build_checker(memory: InMemoryControlMemory, on_result=None) -> UsernameChec
         run_timeout=settings.USERNAME_RUN_TIMEOUT,
         control_memory=memory,
         on_result=on_result,
+        turns=turns,
     )
 
 
@@ -95,7 +126,9 @@ def _run_checks(ctx: JobContext, username: str, sites: list[Site]) -> list[Check
     when the investigation is cancelled."""
     done = Counter()
     memory = _CacheControlMemory(sites)
-    checker = build_checker(memory, on_result=lambda result: done.update(["n"]))
+    checker = build_checker(
+        memory, on_result=lambda result: done.update(["n"]), turns=SiteTurns(sites)
+    )
     outcome: dict[str, Any] = {}
 
     def run() -> None:

@@ -148,6 +148,7 @@ def test_private_addresses_are_refused_without_the_setting(web_replay, context, 
     assert web_replay.requests == []
 
 
+@pytest.mark.django_db  # the host's limits are read from the database
 def test_every_redirect_hop_is_checked(monkeypatch, settings):
     # 127.0.0.1 stands in for a public site; its redirect to 127.0.0.2 must be refused.
     settings.ALLOW_PRIVATE_ADDRESSES = False
@@ -165,6 +166,7 @@ def test_every_redirect_hop_is_checked(monkeypatch, settings):
         assert len(server.requests) == 1
 
 
+@pytest.mark.django_db  # the host's limits are read from the database
 def test_a_name_is_resolved_once_and_the_checked_address_is_used(monkeypatch, settings):
     settings.ALLOW_PRIVATE_ADDRESSES = True
     calls = []
@@ -220,6 +222,7 @@ def _self_signed(tmp_path):
     return cert_path, key_path
 
 
+@pytest.mark.django_db  # the host's limits are read from the database
 def test_the_tls_certificate_is_summarised_and_a_failed_verification_recorded(tmp_path, settings):
     settings.ALLOW_PRIVATE_ADDRESSES = True
     cert_path, key_path = _self_signed(tmp_path)

@@ -1,0 +1,184 @@
+"""Every source is held to shared limits: per platform, and per host where each host is a
+service of its own (Mastodon instances, RDAP and WHOIS servers, web sites, username
+sites). What the admin and the investigation page show of them."""
+
+import socketserver
+import threading
+import time
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from investigations.errors import TransientError
+from investigations.models import Job, JobPhase, JobState
+from replay.http import ReplayServer, Reply
+from scraping import ratelimit
+from scraping.clients.mastodon import MastodonClient
+from scraping.clients.whois import WhoisClient
+from scraping.http import HttpClient
+from scraping.models import PlatformLimit
+from tests.factories import InvestigationFactory, TargetFactory, UserFactory
+
+pytestmark = pytest.mark.usefixtures("fresh_limits")
+
+
+class Refusing(ReplayServer):
+    """Answers 429 with Retry-After to requests meant for the hosts named, 200 to others."""
+
+    def __init__(self, refuse: set[str]):
+        super().__init__()
+        self.refuse = refuse
+
+    def handle(self, request) -> Reply:
+        host = request.headers.get("x-original-host", "")
+        if host in self.refuse:
+            return Reply(429, {"error": "Too many requests"}, {"Retry-After": "90"})
+        return Reply(200, {"subject": "acct:x@" + host, "links": []})
+
+
+@pytest.mark.django_db
+def test_a_host_without_a_limit_of_its_own_is_held_to_its_family(settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "mastodon": (1.0, 10, 4)}
+
+    assert ratelimit.limit_for("mastodon:mastodon.social") == ratelimit.Limit(1.0, 10, 4)
+    assert ratelimit.limit_for("site:github") == ratelimit.default_limit("site")
+    assert ratelimit.limit_for("brand-new") == ratelimit.default_limit("default")
+
+    PlatformLimit.objects.create(platform="mastodon", requests_per_second=3, burst=2)
+    PlatformLimit.objects.create(platform="mastodon:fosstodon.org", requests_per_second=0.5)
+    ratelimit.forget_cached_limits()
+
+    limits = ratelimit.limits_for(["mastodon:mastodon.social", "mastodon:fosstodon.org"])
+    assert limits["mastodon:mastodon.social"] == ratelimit.Limit(3.0, 2, 0)
+    assert limits["mastodon:fosstodon.org"] == ratelimit.Limit(0.5, 1, 0)
+
+
+@pytest.mark.django_db
+def test_a_429_from_one_mastodon_instance_pauses_that_instance_only(settings):
+    settings.RATE_LIMIT_MAX_WAIT = 1.0
+    with Refusing({"busy.example"}) as server:
+        client = MastodonClient(url_override=server.url)
+
+        refused = client.resolve("alice", "busy.example")
+        other = client.resolve("bob", "calm.example")
+        with pytest.raises(TransientError, match="mastodon:busy.example is paused"):
+            client.resolve("carol", "busy.example")
+        asked = [r.headers.get("x-original-host") for r in server.requests]
+
+    assert "HTTP 429" in refused.note
+    assert other.api_host == "calm.example"
+    assert asked == ["busy.example", "calm.example"]  # the paused instance was not asked
+    busy = ratelimit.state("mastodon:busy.example")
+    assert busy.paused_until is not None and 85 <= busy.paused_until - time.time() <= 91
+    assert ratelimit.state("mastodon:calm.example").paused_until is None
+    assert ratelimit.state("mastodon").paused_until is None
+    assert {"mastodon:busy.example", "mastodon:calm.example"} <= ratelimit.seen()
+
+
+@pytest.mark.django_db
+def test_turns_for_many_platforms_are_taken_in_one_step(settings):
+    settings.RATE_LIMIT_HEADROOM = 0.0
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "site": (2.0, 2, 0)}
+    names = ["site:alpha", "site:beta", "site:gamma"]
+    ratelimit.pause("site:gamma", 60, "HTTP 429 with Retry-After")
+
+    first = ratelimit.reserve_turns(names, max_wait=5.0)
+    second = ratelimit.reserve_turns(names, max_wait=5.0)
+    third = ratelimit.reserve_turns(names, max_wait=5.0)
+    too_far = ratelimit.reserve_turns(["site:alpha"], max_wait=0.1)
+
+    assert [first[n].state for n in names] == ["ok", "ok", "paused"]
+    assert first["site:alpha"].wait == 0 and second["site:alpha"].wait == 0  # the burst of two
+    assert third["site:alpha"].state == "ok"
+    assert third["site:alpha"].wait == pytest.approx(0.5, abs=0.05)  # then 2 a second
+    assert too_far["site:alpha"].state == "wait" and too_far["site:alpha"].wait > 0.9
+    assert first["site:gamma"].reason == "HTTP 429 with Retry-After"
+    assert set(names) <= ratelimit.seen()
+    assert [name for name, _, _ in ratelimit.paused()] == ["site:gamma"]
+
+
+class _ThrottlingWhois(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.recv(1024)
+        self.request.sendall(b"%% Query rate limit exceeded. Try again in 2 minutes.\r\n")
+
+
+@pytest.mark.django_db
+def test_a_whois_server_that_says_it_throttles_is_paused(settings):
+    settings.ALLOW_PRIVATE_ADDRESSES = True
+    with socketserver.TCPServer(("127.0.0.1", 0), _ThrottlingWhois) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        address = f"127.0.0.1:{server.server_address[1]}"
+        try:
+            answer = WhoisClient(override=address).ask("whois.example-registry.net", "a.example")
+        finally:
+            server.shutdown()
+
+    assert "rate limit exceeded" in answer.text
+    paused = ratelimit.state("whois:whois.example-registry.net")
+    assert paused.paused_until is not None and 110 <= paused.paused_until - time.time() <= 121
+    assert ratelimit.state(f"whois:{address.split(':')[0]}").paused_until is None
+
+
+@pytest.mark.django_db
+def test_a_request_names_the_host_it_is_meant_for_behind_an_override(settings):
+    """Limits and cached answers follow the host meant, not the override asked."""
+    with Refusing(set()) as server:
+        client = HttpClient(platform="mastodon", cache_answers=True)
+        client.get(server.url + "/x", platform="mastodon:one.example")
+        client.get(server.url + "/x", platform="mastodon:two.example")
+
+    assert len(server.requests) == 2  # two hosts: no answer of one served for the other
+    assert {"mastodon:one.example", "mastodon:two.example"} <= ratelimit.seen()
+
+
+@pytest.mark.django_db
+def test_the_investigation_page_names_a_paused_host_of_a_source(client):
+    user = UserFactory()
+    client.force_login(user)
+    investigation = InvestigationFactory(owner=user)
+    target = TargetFactory(investigation=investigation, kind="domain", value="example.com")
+    Job.objects.create(
+        investigation=investigation,
+        target=target,
+        phase=JobPhase.SCRAPING,
+        name="domain",
+        task_name="scraping.tasks.analyze_domain_task",
+        state=JobState.RUNNING,
+    )
+    ratelimit.pause("rdap:rdap.example-registry.net", 300, "HTTP 429 with Retry-After")
+    ratelimit.pause("mastodon:elsewhere.example", 300, "HTTP 429 with Retry-After")
+
+    page = client.get(reverse("investigations:detail", args=[investigation.pk])).content.decode()
+    api = client.get(f"/api/investigations/{investigation.pk}/").json()
+
+    assert "rdap:rdap.example-registry.net is paused until" in page
+    assert "elsewhere.example" not in page  # not a platform this investigation asks
+    shown = {p["platform"] for p in api["collection"]["platforms"]}
+    assert {"rdap", "whois", "crtsh", "web", "rdap:rdap.example-registry.net"} <= shown
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_every_family_seen_with_its_hosts_and_pauses(client):
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
+    client.force_login(admin)
+    ratelimit.reserve_turns(["site:github", "site:gitlab", "newsource"], max_wait=1.0)
+    ratelimit.pause("site:gitlab", 300, "HTTP 429 with Retry-After")
+
+    page = client.get(reverse("admin:scraping_platformlimit_changelist")).content.decode()
+
+    rows = set(PlatformLimit.objects.values_list("platform", flat=True))
+    assert {"github", "mastodon", "bluesky", "rdap", "whois", "crtsh", "web", "site"} <= rows
+    assert "newsource" in rows  # seen in use, though settings do not name it
+    assert "site:github" not in rows  # hosts are held by their family's row
+    assert "2: github, gitlab" in page
+    assert "1 host(s) paused: gitlab" in page
+
+    site_row = PlatformLimit.objects.get(platform="site")
+    client.post(
+        reverse("admin:scraping_platformlimit_changelist"),
+        {"action": "resume_now", "_selected_action": [site_row.pk]},
+    )
+    assert ratelimit.state("site:gitlab").paused_until is None
