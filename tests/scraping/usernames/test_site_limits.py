@@ -36,7 +36,9 @@ def test_username_sites_keep_their_own_limits_across_runs(settings, simulate, ch
     second = {r.site.id: r for r in checker.check("bob", SITES)}
 
     assert first["calm"].state == CheckState.FOUND
+    assert first["calm"].control.startswith("passed")  # its control check had a turn
     assert first["strict"].state == CheckState.FOUND
+    assert first["strict"].control.startswith("not run: the site's next free turn is")
     # One turn in 20 s: the second run's would come after its 3 s deadline.
     assert (second["strict"].state, second["strict"].reason) == (
         CheckState.UNKNOWN,
