@@ -16,6 +16,12 @@ class TransientError(CollectionError):
         self.retry_after = retry_after
 
 
+class RateLimited(TransientError):
+    """Not sent yet: the platform's shared limit has no turn for it in time, or the
+    platform asked everyone to wait. Not a fault of the source: the job is sent again
+    when the platform is open, without using one of its retries."""
+
+
 class PermanentError(CollectionError):
     """Will fail the same way next time: bad input, a refused credential, an odd answer."""
 

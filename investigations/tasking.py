@@ -21,7 +21,14 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from .errors import CollectionError, JobCancelled, NotFoundError, PermanentError, TransientError
+from .errors import (
+    CollectionError,
+    JobCancelled,
+    NotFoundError,
+    PermanentError,
+    RateLimited,
+    TransientError,
+)
 from .models import Investigation, JobPhase, JobState
 from .services import jobs as job_service
 from .services import progress as progress_service
@@ -207,6 +214,18 @@ def retry_delay(retries: int, retry_after: float | None = None) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
+def _kept_for_next_attempt(
+    stored: dict[str, Any] | None, ctx: "JobContext", deferrals: int
+) -> dict[str, Any]:
+    """What the next attempt reads: the steps finished (this attempt's, else those kept
+    from before) and how many times the job waited for a platform's turn."""
+    kept = dict(stored or {})
+    if ctx.steps:
+        kept["steps"] = ctx.steps
+    kept["deferrals"] = deferrals
+    return kept
+
+
 def run_job(
     task: Task,
     *,
@@ -228,6 +247,10 @@ def run_job(
     if job is None:
         return {"state": "skipped"}
 
+    # Sends that only waited for a platform's turn are not faults: they do not count
+    # against the retries (see RateLimited).
+    deferrals = int((job.result or {}).get("deferrals", 0))
+    faults = task.request.retries - deferrals
     ctx = JobContext(
         investigation_id,
         job.pk,
@@ -236,7 +259,7 @@ def run_job(
         source=name,
         fresh=_wants_fresh(job),
         previous_steps=job.result.get("steps", {}) if job.attempts > 1 else {},
-        retries_left=task.max_retries - task.request.retries,
+        retries_left=task.max_retries - faults,
     )
     started = time.monotonic()
     logger.info("Job started: %s %s (attempt %d)", phase, name, job.attempts, extra=ctx.log_extra)
@@ -249,12 +272,31 @@ def run_job(
         state, error = JobState.CANCELLED, "Cancelled"
     except NotFoundError as exc:
         error, result = printable(str(exc)), {"outcome": "not_found"}
+    except RateLimited as exc:
+        if deferrals < settings.OSINT_RATE_LIMIT_MAX_DEFERRALS:
+            delay = retry_delay(0, max(exc.retry_after or 0.0, 1.0))
+            logger.info(
+                "Waiting for a platform's turn, sent again in %.0f s (%d times so far): %s",
+                delay,
+                deferrals + 1,
+                printable(str(exc)),
+                extra=ctx.log_extra,
+            )
+            job_service.mark_retrying(
+                job.pk,
+                printable(f"Waiting for its turn: {exc}"),
+                result=_kept_for_next_attempt(job.result, ctx, deferrals + 1),
+            )
+            raise task.retry(
+                exc=exc, countdown=delay, max_retries=task.request.retries + 1
+            ) from exc
+        error = printable(f"Gave up after waiting {deferrals} times for its turn: {exc}")
     except TransientError as exc:
-        if task.request.retries < task.max_retries:
-            delay = retry_delay(task.request.retries, exc.retry_after)
+        if faults < task.max_retries:
+            delay = retry_delay(faults, exc.retry_after)
             logger.warning(
                 "Transient fault, retry %d of %d in %.0f s: %s",
-                task.request.retries + 1,
+                faults + 1,
                 task.max_retries,
                 delay,
                 printable(str(exc)),
@@ -263,10 +305,12 @@ def run_job(
             job_service.mark_retrying(
                 job.pk,
                 printable(f"Retrying after: {exc}"),
-                result={"steps": ctx.steps} if ctx.steps else None,
+                result=_kept_for_next_attempt(job.result, ctx, deferrals),
             )
-            raise task.retry(exc=exc, countdown=delay) from exc
-        error = printable(f"Gave up after {task.request.retries + 1} attempts: {exc}")
+            raise task.retry(
+                exc=exc, countdown=delay, max_retries=task.max_retries + deferrals
+            ) from exc
+        error = printable(f"Gave up after {faults + 1} attempts: {exc}")
     except PermanentError as exc:
         error = printable(str(exc))
     except SoftTimeLimitExceeded:
@@ -283,6 +327,8 @@ def run_job(
         result = {**result, "steps": ctx.steps}
     if ctx.cache_summary:
         result = {**result, "cache": ctx.cache_summary}
+    if deferrals:
+        result = {**result, "deferrals": deferrals}
     job_service.finish_job(job.pk, state=state, error=error, result=result)
     progress_service.refresh_after_job(investigation_id, target_id)
     if phase == JobPhase.SCRAPING:

@@ -23,6 +23,8 @@ addresses the guard checked, pinned against DNS rebinding (``scraping.pinning``)
 
 import json
 import logging
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -86,6 +88,20 @@ class HttpResponse:
             raise PermanentError(
                 f"The answer from {self.url} (HTTP {self.status}) is not valid JSON: {exc}"
             ) from exc
+
+
+def _cut_off(response: requests.Response) -> None:
+    """End a connection whose answer is still arriving at the time limit: shutting the
+    socket down wakes the read waiting on it, in this thread or a green one."""
+    connection = getattr(response.raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None:
+        response.close()
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed: nothing is waiting on it
 
 
 def proxies() -> dict[str, str] | None:
@@ -246,6 +262,26 @@ class HttpClient:
     def _read_body(
         self, response: requests.Response, url: str, started: float
     ) -> tuple[bytes, bool]:
+        # Each read waits at most the read timeout, but a server that sends a byte now
+        # and then keeps every read short of it: the watchdog ends the connection at the
+        # total time limit, whatever the read in progress is waiting for.
+        remaining = max(0.0, self.total_timeout - (time.monotonic() - started))
+        watchdog = threading.Timer(remaining, _cut_off, args=(response,))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            return self._read_chunks(response, url, started)
+        finally:
+            watchdog.cancel()
+
+    def _too_slow(self, url: str) -> TransientError:
+        return TransientError(
+            f"The answer from {url} was still arriving after {self.total_timeout:.0f} s; cut off"
+        )
+
+    def _read_chunks(
+        self, response: requests.Response, url: str, started: float
+    ) -> tuple[bytes, bool]:
         chunks: list[bytes] = []
         size = 0
         try:
@@ -258,13 +294,16 @@ class HttpClient:
                     )
                     return b"".join(chunks)[: self.max_body_bytes], True
                 if time.monotonic() - started > self.total_timeout:
-                    raise TransientError(
-                        f"The answer from {url} was still arriving after {self.total_timeout:.0f} s; cut off"
-                    )
+                    raise self._too_slow(url)
         except requests.exceptions.ContentDecodingError as exc:
             raise PermanentError(f"The answer from {url} has a broken content encoding") from exc
         except requests.RequestException as exc:
+            if time.monotonic() - started >= self.total_timeout:
+                raise self._too_slow(url) from exc
             raise TransientError(f"The answer from {url} broke off: {type(exc).__name__}") from exc
+        if time.monotonic() - started >= self.total_timeout:
+            # The watchdog ended the connection; what came before the end is not whole.
+            raise self._too_slow(url)
         return b"".join(chunks), False
 
     def get(self, url: str, **kwargs: Any) -> HttpResponse:

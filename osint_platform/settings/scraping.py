@@ -72,6 +72,9 @@ RATE_LIMIT_CACHE_SECONDS = env_float("RATE_LIMIT_CACHE_SECONDS", 5.0)
 RATE_LIMIT_MAX_WAIT = env_float("RATE_LIMIT_MAX_WAIT", 60.0)
 # A 429 or 503 without Retry-After pauses its platform this long.
 RATE_LIMIT_DEFAULT_PAUSE = env_float("RATE_LIMIT_DEFAULT_PAUSE", 30.0)
+# The longest pause an answer can impose (Retry-After, a quota reset): GitHub's quotas
+# reset within the hour; a longer wait asked for is kept to this.
+RATE_LIMIT_MAX_PAUSE = env_float("RATE_LIMIT_MAX_PAUSE", 3900.0)
 
 # Source answers are kept this many seconds per platform; 0 turns the cache off there.
 SOURCE_CACHE_SECONDS = {

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from investigations.errors import PermanentError, TransientError
+from investigations.errors import PermanentError, RateLimited, TransientError
 
 from ..http import HttpClient, HttpResponse
 
@@ -93,7 +93,8 @@ class CtClient:
             return
         if response.status == 429 or response.status >= 500:
             retry_after = response.header("retry-after")
-            raise TransientError(
+            error = RateLimited if response.status == 429 else TransientError
+            raise error(
                 f"The certificate search at {self.base_url} answered HTTP {response.status}",
                 retry_after=float(retry_after) if (retry_after or "").isdigit() else None,
             )

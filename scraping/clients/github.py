@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from django.core.cache import cache
 
-from investigations.errors import NotFoundError, PermanentError, TransientError
+from investigations.errors import NotFoundError, PermanentError, RateLimited, TransientError
 
 from ..http import HttpClient, HttpResponse
 
@@ -156,7 +156,7 @@ class GitHubClient:
             if wait is None:
                 break
             if wait > self.rate_limit_max_wait:
-                raise TransientError(
+                raise RateLimited(
                     f"GitHub rate limit reached (HTTP {response.status}); it resets in {wait:.0f} s",
                     retry_after=wait,
                 )
@@ -165,7 +165,7 @@ class GitHubClient:
             )
             self.sleep(wait)
         else:
-            raise TransientError("GitHub rate limit still reached after waiting", retry_after=60.0)
+            raise RateLimited("GitHub rate limit still reached after waiting", retry_after=60.0)
 
         fetched_now = not (response.from_cache or response.cached)
         if response.status == 200 and fetched_now and response.header("etag"):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from investigations.errors import NotFoundError, PermanentError, TransientError
+from investigations.errors import NotFoundError, PermanentError, RateLimited, TransientError
 
 from .. import platforms
 from ..http import HttpClient, HttpResponse
@@ -92,7 +92,8 @@ class RdapClient:
         if status == 404:
             raise NotFoundError(f"The RDAP server holds no record of {what}")
         if status == 429 or status >= 500:
-            raise TransientError(
+            error = RateLimited if status == 429 else TransientError
+            raise error(
                 f"The RDAP server answered HTTP {status} for {what}{title}",
                 retry_after=_retry_after(response),
             )

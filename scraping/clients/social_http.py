@@ -4,7 +4,7 @@ an API's error statuses to the errors the task runner acts on."""
 import json
 from typing import Any
 
-from investigations.errors import NotFoundError, PermanentError, TransientError
+from investigations.errors import NotFoundError, PermanentError, RateLimited, TransientError
 
 from ..http import HttpResponse
 
@@ -47,7 +47,7 @@ def raise_for_status(response: HttpResponse, what: str, platform: str, message: 
         raise NotFoundError(f"{what} not found on {platform}{said}")
     if status == 429:
         wait = retry_after(response)
-        raise TransientError(
+        raise RateLimited(
             f"{platform} rate limit reached for {what}; retry in {wait:.0f} s", retry_after=wait
         )
     if status >= 500:

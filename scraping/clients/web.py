@@ -153,8 +153,10 @@ class WebFetcher:
 
     def _connect_and_exchange(self, url, parts, host: str, port: int, started: float) -> WebPage:
         if self.override:
+            # The override comes from settings, not from a target: trusted, and it may be
+            # an internal mirror or proxy on a private address.
             sock, address = self._connect(
-                self.override.hostname or "", self.override.port or 80, started
+                self.override.hostname or "", self.override.port or 80, started, trusted=True
             )
             tls = None
         else:
@@ -167,11 +169,16 @@ class WebFetcher:
         finally:
             sock.close()
 
-    def _connect(self, host: str, port: int, started: float):
+    def _connect(self, host: str, port: int, started: float, *, trusted: bool = False):
         remaining = self.total_timeout - (time.monotonic() - started)
         if remaining <= 0:
             raise TransientError(f"No answer within {self.total_timeout:g} s")
-        return connect_checked(host, port, timeout=min(self.timeout, remaining))
+        return connect_checked(
+            host,
+            port,
+            timeout=min(self.timeout, remaining),
+            allow_private=True if trusted else None,
+        )
 
     def _tls(self, sock: socket.socket, host: str) -> tuple[ssl.SSLSocket, dict[str, Any]]:
         """TLS to the checked address, naming the site. Verified when it can be; else

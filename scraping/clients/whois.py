@@ -122,7 +122,10 @@ class WhoisClient:
     def _exchange(self, server: str, query: str) -> tuple[bytes, bool]:
         host, port = split_server(self.override or server)
         started = time.monotonic()
-        sock, _ = connect_checked(host, port, timeout=self.timeout)
+        # WHOIS_SERVER comes from settings: trusted, and it may be on a private address.
+        # A server named by IANA or a referral is checked like any address from an answer.
+        allow_private = True if self.override else None
+        sock, _ = connect_checked(host, port, timeout=self.timeout, allow_private=allow_private)
         try:
             sock.sendall(query.encode("idna" if not query.isascii() else "ascii") + b"\r\n")
             return self._read(sock, server, started)

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 
-from investigations.errors import TransientError
+from investigations.errors import RateLimited
 
 from .buckets import Grant, LocalBuckets, PlatformState, RedisBuckets
 from .limits import Limit, default_limit, forget_cached_limits, limit_for, limits_for
@@ -81,7 +81,7 @@ def _wait_or_give_up(platform: str, grant: Grant, deadline: float) -> None:
             message = f"{platform} is paused for {grant.wait:.0f} s more: {grant.reason}"
         else:
             message = f"{platform} had no free turn within {settings.RATE_LIMIT_MAX_WAIT:.0f} s"
-        raise TransientError(message, retry_after=max(delay, 1.0))
+        raise RateLimited(message, retry_after=max(delay, 1.0))
     time.sleep(delay)
 
 
@@ -126,8 +126,20 @@ def paused() -> list[tuple[str, float, str]]:
 
 
 def pause(platform: str, seconds: float, reason: str) -> datetime:
-    """Stop every worker's requests to this platform for ``seconds``; a pause already
-    running longer is kept. Returns when the pause ends."""
+    """Stop every worker's requests to this platform for ``seconds``, at most
+    RATE_LIMIT_MAX_PAUSE (an answer is hostile input: a reset in the year 5000 must not
+    shut a platform for everyone); a pause already running longer is kept. Returns when
+    the pause ends."""
+    longest = settings.RATE_LIMIT_MAX_PAUSE
+    if seconds > longest:
+        logger.warning(
+            "Pause of %.0f s asked for; kept to %.0f s",
+            seconds,
+            longest,
+            extra={"source": platform},
+        )
+        reason = f"{reason} (asked {seconds:.0f} s, kept to {longest:.0f} s)"
+        seconds = longest
     until = backend().pause(platform, seconds, reason[:200])
     logger.warning("Platform paused for %.0f s: %s", seconds, reason, extra={"source": platform})
     return datetime.fromtimestamp(until, tz=UTC)

@@ -22,7 +22,7 @@ from typing import Any
 from whois.exceptions import WhoisDomainNotFoundError, WhoisUnknownDateFormatError
 from whois.parser import WhoisEntry
 
-from investigations.errors import PermanentError, TransientError
+from investigations.errors import PermanentError, RateLimited
 
 from .dates import parse_date, slash_order
 from .names import python_whois_name
@@ -52,7 +52,7 @@ def parse_whois(domain: str, text: str, *, server: str = "") -> RegistrationReco
     ``PermanentError`` for an answer that is no WHOIS record at all.
     """
     if is_throttled(text):
-        raise TransientError(
+        raise RateLimited(
             f"The WHOIS server {server or 'asked'} refused the query for now (rate limit or "
             "quota); it is retried later and nothing collected before is changed",
             retry_after=find_retry_after(text),

@@ -4,7 +4,7 @@ be played one by one: retries with backoff, giving up, time limits, parts of a j
 import pytest
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 
-from investigations.errors import PermanentError, TransientError
+from investigations.errors import PermanentError, RateLimited, TransientError
 from investigations.models import JobState, TargetStatus
 from investigations.tasking import retry_delay, run_job
 
@@ -17,9 +17,11 @@ class FakeTask:
     def __init__(self, retries: int = 0):
         self.request = type("Request", (), {"id": "task-1", "retries": retries})()
         self.countdowns: list[float] = []
+        self.limits: list[int | None] = []  # the max_retries each retry was allowed
 
-    def retry(self, exc, countdown):
+    def retry(self, exc, countdown, max_retries=None):
         self.countdowns.append(countdown)
+        self.limits.append(max_retries)
         return Retry(exc=exc, when=countdown)
 
 
@@ -137,3 +139,48 @@ def test_an_upstream_message_cannot_drive_a_terminal_or_forge_a_line():
     assert shown == "Bad\\x1b]0;PWNED\\x07\\x1b[2J\\nInvestigation #1: completed"
     sql_error = Exception('value "-Infinity" is invalid\nLINE 1: INSERT INTO entity ...')
     assert error_message(sql_error) == 'Exception: value "-Infinity" is invalid'
+
+
+@pytest.mark.django_db
+def test_waiting_for_a_platforms_turn_uses_up_no_retry(settings, target):
+    """A bulk run behind a busy platform: sends that only waited for the platform's turn
+    are sent again, and the job keeps every retry for real faults."""
+    held_back = RateLimited("github had no free turn within 60 s", retry_after=2)
+    for sent_before in range(5):
+        task = FakeTask(retries=sent_before)
+        with pytest.raises(Retry):
+            run(task, target, raise_(held_back))
+        assert task.limits == [sent_before + 1]  # always allowed one more send
+        assert 2 <= task.countdowns[0] <= 3
+    job = target.jobs.get()
+    assert job.state == JobState.RETRYING
+    assert job.error == "Waiting for its turn: github had no free turn within 60 s"
+    assert job.result["deferrals"] == 5
+
+    faulty = FakeTask(retries=5)
+    with pytest.raises(Retry):
+        run(faulty, target, raise_(TransientError("GitHub answered HTTP 502")))
+    assert faulty.limits == [3 + 5]  # the three retries, past the five waits
+    assert 30 <= faulty.countdowns[0] <= 60  # the backoff of a first fault
+
+    run(FakeTask(retries=6), target, lambda ctx: {"repositories": 2})
+    job.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED
+    assert job.result == {"repositories": 2, "deferrals": 5}
+
+
+@pytest.mark.django_db
+def test_a_job_held_back_past_the_bound_fails_with_the_reason(settings, target):
+    settings.OSINT_RATE_LIMIT_MAX_DEFERRALS = 2
+    held_back = RateLimited("github is paused for 3000 s more: quota used up")
+    for sent_before in range(2):
+        with pytest.raises(Retry):
+            run(FakeTask(retries=sent_before), target, raise_(held_back))
+
+    run(FakeTask(retries=2), target, raise_(held_back))
+
+    job = target.jobs.get()
+    assert job.state == JobState.FAILED
+    assert job.error == (
+        "Gave up after waiting 2 times for its turn: github is paused for 3000 s more: quota used up"
+    )

@@ -1,8 +1,10 @@
 """Redirects are followed by hand: another origin must be public and gets no credentials."""
 
+import time
+
 import pytest
 
-from investigations.errors import PermanentError
+from investigations.errors import PermanentError, TransientError
 from replay.http import ReplayServer, Reply
 from scraping.http import HttpClient
 
@@ -73,3 +75,16 @@ def test_a_redirect_loop_ends_with_a_clear_error(servers, settings):
 
     with pytest.raises(PermanentError, match="More than 5 redirects"):
         HttpClient().get(f"{first.url}/loop")
+
+
+def test_an_answer_that_drips_in_is_cut_off_at_the_total_time_limit():
+    """A byte now and then keeps every read short of its own timeout; the total limit
+    still ends the answer, with a clear error, instead of the task's time limit."""
+    with Scripted() as server:
+        server.routes["/drip"] = Reply(200, b"x" * 100_000, chunk_delay=0.2)
+        client = HttpClient(connect_timeout=1.0, read_timeout=1.0, total_timeout=1.5)
+        started = time.monotonic()
+        with pytest.raises(TransientError, match=r"was still arriving after 2 s; cut off"):
+            client.get(server.url + "/drip")
+        elapsed = time.monotonic() - started
+    assert elapsed < 3.0

@@ -199,3 +199,19 @@ def test_upstream_signals_are_read_in_each_platforms_own_form():
     assert upstream_pause(429, {}, now, default=30) == (30, "HTTP 429 without Retry-After")
     assert upstream_pause(503, {}, now, default=30) is None
     assert upstream_pause(200, {"x-ratelimit-remaining": "12"}, now, default=30) is None
+
+
+@pytest.mark.django_db
+def test_a_pause_an_answer_asks_for_is_kept_to_the_bound(settings):
+    """A reset in the year 5138 (a hostile or broken answer) does not shut the platform
+    for every worker and analyst for ever."""
+    settings.RATE_LIMIT_MAX_PAUSE = 600.0
+
+    seconds = ratelimit.observe(
+        "github", 403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "99999999999"}
+    )
+
+    state = ratelimit.state("github")
+    assert seconds > 10**9  # what the answer asked for
+    assert 595 <= state.paused_until - time.time() <= 601
+    assert "kept to 600 s" in state.pause_reason

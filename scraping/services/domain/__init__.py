@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from investigations.errors import PermanentError, TransientError
+from investigations.errors import PermanentError, RateLimited, TransientError
 from investigations.models import Entity
 from investigations.services.graph import GraphWriter
 from investigations.tasking import JobContext
@@ -77,9 +77,11 @@ def analyze_domain(ctx: JobContext, domain: str, parts: list[tuple[str, Part]] |
         ctx.progress(100 * (index + 1) // len(parts))
 
     transient = [f for f in failures if isinstance(f, TransientError)]
-    if transient and ctx.retries_left > 0:
+    # Parts held back only by platforms' limits wait for their turn without using a retry.
+    held_back = all(isinstance(f, RateLimited) for f in transient)
+    if transient and (ctx.retries_left > 0 or held_back):
         waits = [f.retry_after for f in transient if f.retry_after]
-        raise TransientError(
+        raise (RateLimited if held_back else TransientError)(
             f"{len(transient)} parts of the analysis of {to_unicode(domain)} met transient "
             f"faults; they run again: {transient[0]}",
             retry_after=max(waits) if waits else None,

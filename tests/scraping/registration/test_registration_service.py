@@ -7,6 +7,7 @@ from investigations.errors import TransientError
 from investigations.models import Entity, Evidence, Relationship
 from investigations.services.graph import GraphWriter
 from replay.http import Reply
+from scraping.clients.whois import WhoisClient
 from scraping.services.domain import registration
 
 THIN_COM = """\
@@ -298,18 +299,30 @@ def test_an_oversized_rdap_answer_is_refused_and_whois_used(
 
 
 @pytest.mark.django_db
-def test_loopback_whois_servers_are_refused_without_the_setting(
+def test_a_whois_server_named_by_an_answer_on_a_private_address_is_refused(whois_replay, settings):
+    """A referral (or IANA's answer) could name an internal host: checked like any."""
+    settings.ALLOW_PRIVATE_ADDRESSES = False
+    referred = whois_replay.address.replace("127.0.0.1", "localhost")
+
+    with pytest.raises(Exception) as caught:
+        WhoisClient().ask(referred, "example-thin.com")
+
+    assert "private, loopback or link-local" in str(caught.value)
+    assert whois_replay.queries == []
+
+
+@pytest.mark.django_db
+def test_the_whois_server_from_settings_is_trusted_on_a_private_address(
     rdap_replay, whois_replay, domain_context, settings
 ):
     rdap_replay.queue("rdap.verisign.com", "/com/v1/domain/example-thin.com", Reply(500, ""))
     settings.ALLOW_PRIVATE_ADDRESSES = False
     ctx = domain_context("example-thin.com")
 
-    with pytest.raises(Exception) as caught:
-        registration.collect(ctx, _writer(ctx), "example-thin.com")
+    registration.collect(ctx, _writer(ctx), "example-thin.com")
 
-    assert "private, loopback or link-local" in str(caught.value)
-    assert whois_replay.queries == []
+    assert whois_replay.queries
+    assert ctx.notes  # RDAP failed, WHOIS answered
 
 
 def test_expiry_dates_from_the_registry_are_aware():

@@ -137,15 +137,29 @@ def test_a_slow_page_is_cut_off_at_the_time_limit(web_replay, context, settings)
 
 
 @pytest.mark.django_db
-def test_private_addresses_are_refused_without_the_setting(web_replay, context, settings):
+def test_a_site_on_a_private_address_is_refused_without_the_setting(web_replay, settings):
     settings.ALLOW_PRIVATE_ADDRESSES = False
-    ctx = context("wordpress.example")
+    site = web_replay.url.replace("127.0.0.1", "localhost")  # a name a target could give
 
     with pytest.raises(PermanentError) as caught:
-        _collect(ctx, "wordpress.example")
+        WebFetcher().fetch(site + "/")
 
     assert "127.0.0.1, a private, loopback or link-local address; refused" in str(caught.value)
     assert web_replay.requests == []
+
+
+@pytest.mark.django_db
+def test_the_override_from_settings_is_trusted_on_a_private_address(web_replay, context, settings):
+    """WEB_URL_OVERRIDE names an internal mirror or proxy: reached with the guard on."""
+    settings.ALLOW_PRIVATE_ADDRESSES = False
+    ctx = context("wordpress.example")
+
+    _collect(ctx, "wordpress.example")
+
+    assert [r.headers.get("host") for r in web_replay.requests] == [
+        "wordpress.example",
+        "wordpress.example",
+    ]
 
 
 @pytest.mark.django_db  # the host's limits are read from the database
