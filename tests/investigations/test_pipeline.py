@@ -146,3 +146,28 @@ def test_cancelling_stops_queued_work(
     assert job.celery_task_id in revoked
     assert result == {"state": "skipped"}
     assert github_replay.requests == []
+
+
+@pytest.mark.django_db
+def test_a_target_behind_a_paused_platform_waits_without_using_its_retries(github_replay, settings):
+    """Through Celery's own retry: sends held back by a pause use no retry, and past the
+    bound the target says it only waited."""
+    from scraping import ratelimit
+    from scraping.tasks import scrape_github_user_task
+
+    settings.RATE_LIMIT_MAX_WAIT = 0.05
+    settings.OSINT_RATE_LIMIT_MAX_DEFERRALS = 3
+    ratelimit.pause("github", 600, "HTTP 403: request quota used up until its reset")
+    investigation = investigation_service.create_investigation(name="t", targets=["github:nvie"])
+    target = investigation.targets.get()
+
+    # apply() runs each retry at once, in this process, as a worker would run it later.
+    scrape_github_user_task.apply(args=(target.pk,))
+
+    job = Job.objects.get(investigation=investigation, phase=JobPhase.SCRAPING)
+    target.refresh_from_db()
+    assert github_replay.requests == []  # nothing was sent while GitHub was paused
+    assert job.attempts == 4  # the first send and three more, none counted as a fault
+    assert job.state == JobState.FAILED
+    assert job.error.startswith("Gave up after waiting 3 times for its turn: github is paused for")
+    assert "request quota used up until its reset" in job.error
