@@ -102,3 +102,34 @@ def test_one_analysts_cached_answers_are_not_read_by_another(github_replay):
     # second run reads her own cached answers.
     assert after_bob == before + 4 and "cache" not in for_bob
     assert len(github_replay.requests) == after_bob and for_alice["cache"]["answers"] == 4
+
+
+def investigate_profile(kind: str, value: str):
+    from scraping.tasks import scrape_social_media_profile_task
+
+    target = TargetFactory(investigation=InvestigationFactory(), kind=kind, value=value)
+    result = scrape_social_media_profile_task.apply(args=(target.pk,)).get()
+    return result
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kind", "value", "replay"),
+    [
+        ("mastodon", "alice@example.net", "mastodon_replay"),
+        ("bluesky", "chriskenny.bsky.social", "bluesky_replay"),
+    ],
+)
+def test_social_profiles_asked_again_within_the_lifetime_are_read_from_the_cache(
+    kind, value, replay, request
+):
+    server = request.getfixturevalue(replay)
+    first = investigate_profile(kind, value)
+    asked = len(server.requests)
+
+    second = investigate_profile(kind, value)
+
+    assert first["state"] == second["state"] == "succeeded"
+    assert asked >= 3  # the account and pages of posts
+    assert len(server.requests) == asked
+    assert second["cache"]["answers"] == asked
