@@ -3,7 +3,7 @@ from django import forms
 from .models import AnalysisMode
 from .services.bulk import read_target_file
 from .services.investigations import InvestigationError
-from .targets import TargetError, excerpt, parse_target
+from .targets import TargetError, parse_target, quoted
 
 MAX_TARGETS_PER_FORM = 1000
 
@@ -69,7 +69,7 @@ class InvestigationForm(forms.Form):
             try:
                 parse_target(line)
             except TargetError as exc:
-                errors.append(f"Line {number} ({excerpt(line)!r}): {exc}")
+                errors.append(f"Line {number} ({quoted(line)}): {exc}")
         if errors:
             raise forms.ValidationError(errors)
         return [line for _, line in numbered]

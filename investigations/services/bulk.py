@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from .. import celery_control, pipeline
 from ..models import AnalysisMode, Investigation, InvestigationStatus, Target
-from ..targets import excerpt, parse_targets
+from ..targets import parse_targets
 from .investigations import InvestigationError
 
 logger = logging.getLogger(__name__)
@@ -152,9 +152,8 @@ def bulk_scrape(investigation_id: int, targets: list[str]) -> dict[str, Any]:
             batch_size=1000,
             ignore_conflicts=True,
         )
-        investigation.rejected_targets = [
-            {"input": excerpt(text), "error": error} for text, error in errors
-        ]
+        # parse_targets gives each refused input as an excerpt already.
+        investigation.rejected_targets = [{"input": text, "error": error} for text, error in errors]
         investigation.status = InvestigationStatus.RUNNING
         investigation.started_at = timezone.now()
         investigation.save(update_fields=["rejected_targets", "status", "started_at", "updated_at"])

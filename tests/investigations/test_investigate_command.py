@@ -87,7 +87,21 @@ def test_the_default_name_is_made_of_the_accepted_targets_only(
 
     assert code == 1, out  # partial: one input was refused
     assert Investigation.objects.get().name == "github:nvie"
-    assert "Refused github:\ufffd\ufffd[2J" in err
+    assert (
+        "Refused github:\\udcff\\x1b[2J: 'github:\\udcff\\x1b[2J' contains control or "
+        "invisible characters."
+    ) in err.splitlines()
+
+
+def test_a_refused_input_shows_its_control_characters_as_escapes(db):
+    done = run_command("username:evil\x1b[31mred")
+
+    assert done.returncode == 2
+    assert b"\x1b" not in done.stderr
+    assert done.stderr.decode().splitlines()[0] == (
+        "Refused username:evil\\x1b[31mred: 'username:evil\\x1b[31mred' contains control or "
+        "invisible characters."
+    )
 
 
 def test_a_leading_bom_in_a_file_is_not_taken_for_a_control_character(

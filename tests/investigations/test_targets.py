@@ -1,6 +1,12 @@
 import pytest
 
-from investigations.targets import ParsedTarget, TargetError, parse_target, parse_targets
+from investigations.targets import (
+    ParsedTarget,
+    TargetError,
+    excerpt,
+    parse_target,
+    parse_targets,
+)
 
 
 @pytest.mark.parametrize(
@@ -87,6 +93,32 @@ def test_error_messages_show_only_a_short_printable_excerpt():
 
     assert str(caught.value).count("<") == 60
     assert "…" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("evil\x1b[31mred", "evil\\x1b[31mred"),
+        ("nul\x00", "nul\\x00"),
+        ("a\u202eb\u200bc", "a\\u202eb\\u200bc"),
+        ("lone\udcff", "lone\\udcff"),
+        ("line\nbreak\ttab", "line\\nbreak\\ttab"),
+        ("Küche <b>", "Küche <b>"),
+    ],
+)
+def test_excerpts_show_characters_that_do_not_print_as_escapes(text, shown):
+    assert excerpt(text) == shown
+
+
+def test_a_refused_input_is_reported_with_its_control_characters_escaped():
+    _, errors = parse_targets(["username:evil\x1b[31mred"])
+
+    assert errors == [
+        (
+            "username:evil\\x1b[31mred",
+            "'username:evil\\x1b[31mred' contains control or invisible characters.",
+        )
+    ]
 
 
 def test_many_targets_are_deduplicated_and_bad_ones_reported_each():
