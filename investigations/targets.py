@@ -289,6 +289,14 @@ def parse_target(text: str) -> ParsedTarget:
         raise TargetError("A target is empty.")
     if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co", "Cn"} for ch in text):
         raise TargetError(f"{quoted(text)} contains control or invisible characters.")
+    # Files and stdin are read with bad UTF-8 replaced by U+FFFD so that one bad line does
+    # not sink the list; the line itself is refused here, for every kind alike, rather than
+    # left to each kind's rules (a username's rules let the character through).
+    if "\ufffd" in text:
+        raise TargetError(
+            f"{quoted(text)} holds bytes that are not valid text (shown as U+FFFD); save the "
+            "list as UTF-8 and give it again."
+        )
 
     kind, value = _split_kind(text)
     if kind not in registry.supported_kinds():

@@ -61,12 +61,16 @@ def test_a_file_that_cannot_be_read_is_refused_with_exit_2_and_no_traceback(path
 
 
 def test_invalid_utf8_and_a_bom_on_stdin_are_read_not_a_crash(db):
-    done = run_command("--file", "-", stdin=b"\xef\xbb\xbfgithub:-\xff\xfe\n#comment\n")
+    done = run_command(
+        "--file", "-", stdin=b"\xef\xbb\xbfgithub:-\xff\xfe\n#comment\nusername:caf\xe9\n"
+    )
 
     assert done.returncode == 2
     assert done.stderr.decode().splitlines() == [
-        "Refused github:-\ufffd\ufffd: '-\ufffd\ufffd' is not a GitHub user login: it holds "
-        "characters outside ASCII (U+FFFD); use only ASCII letters, digits and hyphens.",
+        "Refused github:-\ufffd\ufffd: 'github:-\ufffd\ufffd' holds bytes that are not valid "
+        "text (shown as U+FFFD); save the list as UTF-8 and give it again.",
+        "Refused username:caf\ufffd: 'username:caf\ufffd' holds bytes that are not valid text "
+        "(shown as U+FFFD); save the list as UTF-8 and give it again.",
         "CommandError: No valid target to investigate.",
     ]
 

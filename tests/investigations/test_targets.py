@@ -96,6 +96,30 @@ def test_error_messages_show_only_a_short_printable_excerpt():
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "username:caf\ufffd",
+        "mastodon:caf\ufffd@example.social",
+        "mastodon:alice@caf\ufffd.social",
+        "bluesky:caf\ufffd.bsky.social",
+        "domain:caf\ufffd.example",
+        "caf\ufffd.example",
+        "github:caf\ufffd",
+        "github-org:caf\ufffd",
+        "github-repo:owner/caf\ufffd",
+    ],
+)
+def test_a_target_holding_bytes_that_were_not_utf8_is_refused_whatever_its_kind(text):
+    with pytest.raises(TargetError) as caught:
+        parse_target(text)
+
+    assert str(caught.value) == (
+        f"'{text}' holds bytes that are not valid text (shown as U+FFFD); save the list as "
+        "UTF-8 and give it again."
+    )
+
+
+@pytest.mark.parametrize(
     ("text", "shown"),
     [
         ("evil\x1b[31mred", "evil\\x1b[31mred"),
