@@ -2,7 +2,7 @@ from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 
 from .models import AnalysisMode
-from .services.bulk import read_target_file
+from .services.bulk import read_target_upload
 from .services.investigations import InvestigationError
 from .targets import TargetError, parse_target, quoted
 
@@ -54,7 +54,7 @@ class InvestigationForm(forms.Form):
         if not upload:
             return []
         try:
-            return read_target_file(upload.read(), upload.name or "")
+            return read_target_upload(upload)
         except InvestigationError as exc:
             raise forms.ValidationError(str(exc)) from exc
 

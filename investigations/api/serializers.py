@@ -9,7 +9,7 @@ from rest_framework.reverse import reverse
 
 from .. import selectors
 from ..models import AnalysisMode, Entity, Investigation, Job, Relationship, Target
-from ..services.bulk import read_target_file
+from ..services.bulk import read_target_upload
 from ..services.investigations import InvestigationError
 
 # Jobs and refused inputs shown in an investigation's detail at most; the rest are paged
@@ -270,7 +270,7 @@ class BulkInvestigationSerializer(serializers.Serializer):
         targets = list(attrs.get("targets") or [])
         if upload is not None:
             try:
-                targets += read_target_file(upload.read(), upload.name or "")
+                targets += read_target_upload(upload)
             except InvestigationError as exc:
                 raise serializers.ValidationError({"file": str(exc)}) from exc
         if not targets:

@@ -3,9 +3,12 @@
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from investigations.api.serializers import BulkInvestigationSerializer
+from investigations.forms import InvestigationForm
 from investigations.models import Investigation, InvestigationStatus, TargetStatus
 from investigations.services import bulk as bulk_service
 from investigations.services.investigations import InvestigationError
@@ -59,6 +62,56 @@ def test_a_file_over_the_bound_is_refused_with_the_bound(settings):
 
     with pytest.raises(InvestigationError, match="4 targets; at most 3"):
         bulk_service.read_target_file("a\nb\nc\nd\n", "list.txt")
+
+
+class WatchedUpload(SimpleUploadedFile):
+    """An upload that remembers how many bytes each read asked for (-1: all of it)."""
+
+    def __init__(self, content: bytes, size: int | None = None):
+        super().__init__("targets.txt", content)
+        self.asked: list[int] = []
+        if size is not None:
+            self.size = size
+
+    def read(self, size=-1):
+        self.asked.append(size)
+        return super().read(size)
+
+
+def test_an_upload_over_the_bound_is_refused_by_its_size_before_any_of_it_is_read(settings):
+    settings.OSINT_BULK_MAX_TARGETS = 2  # 1,200 bytes
+    upload = WatchedUpload(b"github:nvie\n" * 101)
+
+    with pytest.raises(InvestigationError, match="The file is too large: at most 2 targets"):
+        bulk_service.read_target_upload(upload)
+
+    assert upload.asked == []
+
+
+def test_an_upload_that_understates_its_size_is_read_only_one_byte_past_the_bound(settings):
+    settings.OSINT_BULK_MAX_TARGETS = 2
+    upload = WatchedUpload(b"github:nvie\n" * 101, size=12)
+
+    with pytest.raises(InvestigationError, match="The file is too large: at most 2 targets"):
+        bulk_service.read_target_upload(upload)
+
+    assert upload.asked == [1201]
+
+
+@pytest.mark.django_db
+def test_the_form_and_the_api_refuse_a_large_upload_without_reading_it(settings):
+    settings.OSINT_BULK_MAX_TARGETS = 2
+    in_form, in_api = WatchedUpload(b"x" * 1201), WatchedUpload(b"x" * 1201)
+
+    form = InvestigationForm(
+        data={"name": "Case", "mode": "quick"}, files={"targets_file": in_form}
+    )
+    api = BulkInvestigationSerializer(data={"file": in_api})
+
+    assert not form.is_valid() and not api.is_valid()
+    assert form.errors["targets_file"] == ["The file is too large: at most 2 targets a list."]
+    assert api.errors["file"] == ["The file is too large: at most 2 targets a list."]
+    assert in_form.asked == [] and in_api.asked == []
 
 
 @pytest.mark.django_db

@@ -119,7 +119,7 @@ class Command(BaseCommand):
         shown = terminal_safe(path)
         # One byte more than a list may hold tells a file too large from one that fits,
         # without reading an endless one (a device, a pipe that never closes).
-        most = settings.OSINT_BULK_MAX_TARGETS * bulk_service.MAX_LINE_BYTES + 1
+        most = bulk_service.max_file_bytes() + 1
         try:
             if path == "-":
                 data = sys.stdin.buffer.read(most)
