@@ -223,11 +223,33 @@ def _guess_github_address(text: str, path: str) -> tuple[str, str]:
     return TargetKind.GITHUB_REPO, f"{segments[0]}/{segments[1]}"
 
 
+# Defanged spellings seen in threat reports, mapped back to what they stand for.
+_DEFANGED = (
+    (re.compile(r"\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\}", re.I), "."),
+    (re.compile(r"\[\s*:\s*\]"), ":"),
+    (re.compile(r"\[\s*/\s*\]"), "/"),
+    (re.compile(r"\[\s*://\s*\]"), "://"),
+)
+
+
+def refang(text: str) -> str:
+    """Undo the usual defanging of indicators: ``[.]``, ``(dot)``, ``[:]``, ``[://]``.
+
+    A defanged scheme such as ``hxxps`` needs nothing: any scheme is dropped with the
+    rest of the URL around the host."""
+    for pattern, replacement in _DEFANGED:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def _guess_from_bare(text: str) -> tuple[str, str]:
     """A bare value is accepted where its kind is unambiguous: a GitHub address is that
     account, organization or repository; any other host name or URL (defanged ones too)
     is a domain, when a domain source is installed to say which texts are domains."""
-    candidate = text if "://" in text else f"https://{text}"
+    # Refanged before the host is read, so that hxxps://github[.]com/octocat is the
+    # account, as the address it stands for is, and not the domain github.com.
+    address = refang(text)
+    candidate = address if "://" in address else f"https://{address}"
     try:
         parts = urlsplit(candidate)
         host = (parts.hostname or "").lower()

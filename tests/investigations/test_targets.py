@@ -160,6 +160,12 @@ def test_many_targets_are_deduplicated_and_bad_ones_reported_each():
         ("github.com/organizations/acme/settings", ParsedTarget("github-org", "acme")),
         ("https://github.com/users/nvie/projects/1", ParsedTarget("github", "nvie")),
         ("\ufeffgithub:nvie", ParsedTarget("github", "nvie")),
+        # Defanged, as threat reports write them: the same accounts, not a domain.
+        ("hxxps://github[.]com/jacquev6", ParsedTarget("github", "jacquev6")),
+        ("hxxps[://]github[.]com/orgs/acme", ParsedTarget("github-org", "acme")),
+        ("github(dot)com/nvie/gitflow", ParsedTarget("github-repo", "nvie/gitflow")),
+        ("hxxp://www[.]github[.]com/nvie", ParsedTarget("github", "nvie")),
+        ("hxxps://github[.]com", ParsedTarget("domain", "github.com")),
     ],
 )
 def test_github_addresses_name_the_account_they_show(text, expected):
