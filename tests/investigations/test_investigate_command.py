@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from investigations import celery_control
 from investigations.models import Investigation
@@ -58,6 +58,24 @@ def test_a_file_that_cannot_be_read_is_refused_with_exit_2_and_no_traceback(path
 
     assert done.returncode == 2
     assert done.stderr.decode() == f"CommandError: {message}\n"
+
+
+@pytest.mark.parametrize("timeout", ["-5", "0", "nan", "inf", "-inf", "soon"])
+def test_a_timeout_that_is_not_seconds_above_zero_is_a_bad_argument(timeout):
+    done = run_command("github:nvie", f"--timeout={timeout}")
+
+    assert done.returncode == 2
+    assert done.stderr.decode().splitlines()[-1] == (
+        f"manage.py investigate: error: argument --timeout: '{timeout}' is not a number of "
+        "seconds above zero; give one such as 600."
+    )
+
+
+def test_a_bad_timeout_creates_no_investigation(db):
+    with pytest.raises(CommandError, match="argument --timeout: '-5' is not a number"):
+        call_command("investigate", "github:nvie", "--timeout", "-5")
+
+    assert Investigation.objects.count() == 0
 
 
 def test_invalid_utf8_and_a_bom_on_stdin_are_read_not_a_crash(db):
