@@ -63,7 +63,9 @@ def test_per_target_errors_are_shown(logged_in, live_server, github_replay, eage
 
     expect(page.locator("#status")).to_have_text("Partial")
     row = page.locator("#targets tr", has_text="github:ghost-user-x")
-    expect(row).to_contain_text("not_found")
+    # As the analyst sees it, styles applied: the status's label, not its stored value.
+    expect(row.locator(".status")).to_have_text("Not found", use_inner_text=True)
+    expect(page.locator("#target-statuses")).to_contain_text("not found (1)", use_inner_text=True)
     expect(row).to_contain_text("GitHub user 'ghost-user-x' not found on GitHub")
 
 
