@@ -267,6 +267,12 @@ class BulkInvestigationSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         upload = attrs.pop("file", None)
+        # A "file" field sent empty (no file part, or a part with no content or name)
+        # reaches here as no file at all; it was given, so say it is empty.
+        if upload is None and self.initial_data.get("file") == "":
+            raise serializers.ValidationError(
+                {"file": serializers.FileField.default_error_messages["empty"]}
+            )
         targets = list(attrs.get("targets") or [])
         if upload is not None:
             try:
