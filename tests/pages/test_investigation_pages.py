@@ -111,6 +111,22 @@ def test_the_detail_page_follows_a_running_investigation_to_its_end(
     expect(page.locator("#status")).to_have_text("Completed")
 
 
+def test_pages_load_their_icon_and_every_other_file_without_an_error(page, live_server, analyst):
+    failed, console_errors = [], []
+    page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
+    page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "analyst")
+    page.fill("#id_password", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/investigations/")
+    icon = page.evaluate("fetch(document.querySelector('link[rel=icon]').href).then(r => r.status)")
+
+    assert icon == 200
+    assert failed == [] and console_errors == []
+
+
 def test_the_list_shows_only_the_analysts_own_investigations(logged_in, live_server, analyst):
     InvestigationFactory(owner=analyst, name="Mine")
     InvestigationFactory(name="Someone else's")
