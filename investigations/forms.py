@@ -1,17 +1,30 @@
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 
 from .models import AnalysisMode
-from .services.bulk import read_target_file
+from .services.bulk import read_target_upload
 from .services.investigations import InvestigationError
-from .targets import TargetError, excerpt, parse_target
+from .targets import TargetError, parse_target, quoted
 
 MAX_TARGETS_PER_FORM = 1000
+
+
+class TargetLinesField(forms.CharField):
+    """The typed targets as they are, NUL characters included: the form's own check
+    names every bad line with its number and reason, where the NUL check every
+    ``CharField`` runs first would answer for the whole text alone, without a line."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [
+            v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
+        ]
 
 
 class InvestigationForm(forms.Form):
     name = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    targets = forms.CharField(
+    targets = TargetLinesField(
         widget=forms.Textarea(
             attrs={
                 "rows": 6,
@@ -41,7 +54,7 @@ class InvestigationForm(forms.Form):
         if not upload:
             return []
         try:
-            return read_target_file(upload.read(), upload.name or "")
+            return read_target_upload(upload)
         except InvestigationError as exc:
             raise forms.ValidationError(str(exc)) from exc
 
@@ -69,7 +82,7 @@ class InvestigationForm(forms.Form):
             try:
                 parse_target(line)
             except TargetError as exc:
-                errors.append(f"Line {number} ({excerpt(line)!r}): {exc}")
+                errors.append(f"Line {number} ({quoted(line)}): {exc}")
         if errors:
             raise forms.ValidationError(errors)
         return [line for _, line in numbered]

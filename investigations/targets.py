@@ -12,6 +12,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from . import registry
+from .text import escaped
 
 MAX_TARGET_LENGTH = 512
 
@@ -60,9 +61,20 @@ class ParsedTarget:
 
 
 def excerpt(text: str, limit: int = 60) -> str:
-    """A short printable rendering of hostile text, for error messages."""
-    printable = "".join(ch if ch.isprintable() else "\ufffd" for ch in text[:limit])
-    return printable + ("…" if len(text) > limit else "")
+    """A short rendering of hostile text for messages and lists of refused inputs.
+
+    Every character that does not print (controls, invisible and direction characters,
+    lone surrogates) is written as its escape (``\\x1b``, ``\\u202e``): neither a
+    terminal nor a page ever receives it raw, and the analyst still sees what was there
+    and where, which a replacement character would hide.
+    """
+    shown = "".join(ch if ch.isprintable() else escaped(ch) for ch in text[:limit])
+    return shown + ("…" if len(text) > limit else "")
+
+
+def quoted(text: str, limit: int = 60) -> str:
+    """The excerpt in quotes, as messages name what they refuse: ``'evil\\x1b[31m'``."""
+    return f"'{excerpt(text, limit)}'"
 
 
 _GITHUB_LOGIN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -94,7 +106,7 @@ def _require_ascii(value: str, text: str, what: str, allowed: str) -> None:
     # otherwise be accepted as a different, real account.
     if not text.isascii():
         raise TargetError(
-            f"{excerpt(value)!r} is not {what}: it holds characters outside ASCII "
+            f"{quoted(value)} is not {what}: it holds characters outside ASCII "
             f"({_codepoints(text)}); use only ASCII {allowed}."
         )
 
@@ -108,7 +120,7 @@ def _normalise_github_login(value: str, what: str) -> str:
     # The character set before the length, so a hostile input hears what is allowed.
     if not _GITHUB_LOGIN.match(login):
         raise TargetError(
-            f"{excerpt(value)!r} is not a GitHub {what} login: use letters, digits and hyphens, "
+            f"{quoted(value)} is not a GitHub {what} login: use letters, digits and hyphens, "
             "starting with a letter or digit."
         )
     if len(login) > MAX_GITHUB_LOGIN:
@@ -127,7 +139,7 @@ def _normalise_github_repo(value: str) -> str:
     parts = value.strip().removesuffix(".git").split("/")
     if len(parts) != 2:
         raise TargetError(
-            f"{excerpt(value)!r} is not OWNER/NAME, as in github-repo:octocat/hello-world."
+            f"{quoted(value)} is not OWNER/NAME, as in github-repo:octocat/hello-world."
         )
     owner = _normalise_github_login(parts[0], "owner")
     _require_ascii(
@@ -136,7 +148,7 @@ def _normalise_github_repo(value: str) -> str:
     name = parts[1].lower()
     if name in {".", ".."} or not _GITHUB_REPO_NAME.match(name):
         raise TargetError(
-            f"{excerpt(parts[1])!r} is not a GitHub repository name: use letters, digits, '.', '-' "
+            f"{quoted(parts[1])} is not a GitHub repository name: use letters, digits, '.', '-' "
             f"and '_', at most {MAX_GITHUB_REPO_NAME}."
         )
     if len(name) > MAX_GITHUB_REPO_NAME:
@@ -188,7 +200,7 @@ _EMAIL_ADDRESS = re.compile(r"^[^@\s/:]+@[^@\s/:]+\.[^@\s/:]+$")
 
 def _email_error(text: str) -> TargetError:
     return TargetError(
-        f"{excerpt(text)!r} is an e-mail address, which is not a target kind. For a "
+        f"{quoted(text)} is an e-mail address, which is not a target kind. For a "
         f"Mastodon account write mastodon:USER@INSTANCE; the kinds are: {_kinds_help()}."
     )
 
@@ -203,7 +215,7 @@ def _guess_github_address(text: str, path: str) -> tuple[str, str]:
         return TargetKind.GITHUB, segments[1]
     if first in GITHUB_RESERVED_NAMES:
         raise TargetError(
-            f"{excerpt(text)!r} is a page of GitHub's own (github.com/{first}), not a user, "
+            f"{quoted(text)} is a page of GitHub's own (github.com/{first}), not a user, "
             "organization or repository: give an address such as https://github.com/LOGIN."
         )
     if len(segments) == 1:
@@ -211,11 +223,33 @@ def _guess_github_address(text: str, path: str) -> tuple[str, str]:
     return TargetKind.GITHUB_REPO, f"{segments[0]}/{segments[1]}"
 
 
+# Defanged spellings seen in threat reports, mapped back to what they stand for.
+_DEFANGED = (
+    (re.compile(r"\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\}", re.I), "."),
+    (re.compile(r"\[\s*:\s*\]"), ":"),
+    (re.compile(r"\[\s*/\s*\]"), "/"),
+    (re.compile(r"\[\s*://\s*\]"), "://"),
+)
+
+
+def refang(text: str) -> str:
+    """Undo the usual defanging of indicators: ``[.]``, ``(dot)``, ``[:]``, ``[://]``.
+
+    A defanged scheme such as ``hxxps`` needs nothing: any scheme is dropped with the
+    rest of the URL around the host."""
+    for pattern, replacement in _DEFANGED:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def _guess_from_bare(text: str) -> tuple[str, str]:
     """A bare value is accepted where its kind is unambiguous: a GitHub address is that
     account, organization or repository; any other host name or URL (defanged ones too)
     is a domain, when a domain source is installed to say which texts are domains."""
-    candidate = text if "://" in text else f"https://{text}"
+    # Refanged before the host is read, so that hxxps://github[.]com/octocat is the
+    # account, as the address it stands for is, and not the domain github.com.
+    address = refang(text)
+    candidate = address if "://" in address else f"https://{address}"
     try:
         parts = urlsplit(candidate)
         host = (parts.hostname or "").lower()
@@ -231,7 +265,7 @@ def _guess_from_bare(text: str) -> tuple[str, str]:
             domain_normaliser(text)
         except IpAddressValue as exc:
             raise TargetError(
-                f"{excerpt(text)!r} is an IP address ({exc.address}); IP addresses are not a "
+                f"{quoted(text)} is an IP address ({exc.address}); IP addresses are not a "
                 f"target kind. The kinds are: {_kinds_help()}."
             ) from exc
         except TargetError:
@@ -239,7 +273,7 @@ def _guess_from_bare(text: str) -> tuple[str, str]:
         else:
             return TargetKind.DOMAIN, text
     raise TargetError(
-        f"{excerpt(text)!r} has no kind. Write targets as kind:value, one of: {_kinds_help()}."
+        f"{quoted(text)} has no kind. Write targets as kind:value, one of: {_kinds_help()}."
     )
 
 
@@ -253,7 +287,7 @@ def _split_kind(text: str) -> tuple[TargetKind, str]:
         raise _email_error(text)
     if sep and _KIND_WORD.match(word) and not value.startswith("//") and not value.isdigit():
         raise TargetError(
-            f"{excerpt(text)!r} has an unknown kind {excerpt(word, 32)!r}. Write targets as "
+            f"{quoted(text)} has an unknown kind {quoted(word, 32)}. Write targets as "
             f"kind:value, one of: {_kinds_help()}."
         )
     return _guess_from_bare(text)
@@ -276,7 +310,15 @@ def parse_target(text: str) -> ParsedTarget:
     if not text:
         raise TargetError("A target is empty.")
     if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co", "Cn"} for ch in text):
-        raise TargetError(f"{excerpt(text)!r} contains control or invisible characters.")
+        raise TargetError(f"{quoted(text)} contains control or invisible characters.")
+    # Files and stdin are read with bad UTF-8 replaced by U+FFFD so that one bad line does
+    # not sink the list; the line itself is refused here, for every kind alike, rather than
+    # left to each kind's rules (a username's rules let the character through).
+    if "\ufffd" in text:
+        raise TargetError(
+            f"{quoted(text)} holds bytes that are not valid text (shown as U+FFFD); save the "
+            "list as UTF-8 and give it again."
+        )
 
     kind, value = _split_kind(text)
     if kind not in registry.supported_kinds():

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
-from investigations.targets import TargetError, excerpt
+from investigations.targets import TargetError, quoted
 
 MAX_USERNAME = 100
 # Characters that would change the address a name is put into, or are never in a name.
@@ -28,16 +28,16 @@ def normalise_username(value: str) -> str:
         raise TargetError(f"A username has at most {MAX_USERNAME} characters; got {len(name)}.")
     if any(ch in _USERNAME_FORBIDDEN or unicodedata.category(ch)[0] in "CZ" for ch in name):
         raise TargetError(
-            f"{excerpt(value)!r} is not a username: no spaces, slashes, quotes or "
+            f"{quoted(value)} is not a username: no spaces, slashes, quotes or "
             "characters such as ? # % & < >."
         )
     if "@" in name:
         raise TargetError(
-            f"{excerpt(value)!r} is not a username: no '@' inside (for a Mastodon handle, "
+            f"{quoted(value)} is not a username: no '@' inside (for a Mastodon handle, "
             "write mastodon:user@instance)."
         )
     if not any(ch.isalnum() for ch in name):
-        raise TargetError(f"{excerpt(value)!r} is not a username: it needs a letter or a digit.")
+        raise TargetError(f"{quoted(value)} is not a username: it needs a letter or a digit.")
     return name
 
 
@@ -50,12 +50,12 @@ def _refuse_address_or_port(value: str, host: str, what: str) -> None:
         pass
     else:
         raise TargetError(
-            f"{excerpt(value)!r} names an IP address; a {what} is given by its host name, "
+            f"{quoted(value)} names an IP address; a {what} is given by its host name, "
             "such as example.social."
         )
     if ":" in host or "[" in host:
         raise TargetError(
-            f"{excerpt(value)!r} has a port or brackets; give the {what} by its host name "
+            f"{quoted(value)} has a port or brackets; give the {what} by its host name "
             "alone, such as example.social."
         )
 
@@ -66,13 +66,13 @@ def normalise_hostname(value: str, what: str) -> str:
     try:
         host = host.encode("idna").decode("ascii")
     except UnicodeError as exc:
-        raise TargetError(f"{excerpt(value)!r} is not a valid {what}.") from exc
+        raise TargetError(f"{quoted(value)} is not a valid {what}.") from exc
     labels = host.split(".")
     if len(host) > 253 or len(labels) < 2 or not all(_HOST_LABEL.match(label) for label in labels):
-        raise TargetError(f"{excerpt(value)!r} is not a valid {what}, such as example.social.")
+        raise TargetError(f"{quoted(value)} is not a valid {what}, such as example.social.")
     if labels[-1].isdigit():
         # No top-level domain is a number; such a name is an address in disguise (127.1).
-        raise TargetError(f"{excerpt(value)!r} ends in a number, which no {what} does.")
+        raise TargetError(f"{quoted(value)} ends in a number, which no {what} does.")
     return host
 
 
@@ -83,16 +83,16 @@ def normalise_mastodon(value: str) -> str:
         parts = urlsplit(text)
         path = parts.path.strip("/")
         if not path.startswith("@") or "/" in path:
-            raise TargetError(f"{excerpt(value)!r} is not a Mastodon profile address (/@user).")
+            raise TargetError(f"{quoted(value)} is not a Mastodon profile address (/@user).")
         text = f"{path}@{parts.netloc.rpartition('@')[2]}"
     user, sep, instance = text.removeprefix("@").partition("@")
     if not sep or not user or not instance:
-        raise TargetError(f"{excerpt(value)!r} is not a Mastodon handle: write user@instance.")
+        raise TargetError(f"{quoted(value)} is not a Mastodon handle: write user@instance.")
     # ASCII checked apart: the pattern ignores case, and [a-z] then also matches look-alike
     # letters such as the Kelvin sign, which lower-case to a different, real account.
     if not user.isascii() or not _MASTODON_USER.match(user):
         raise TargetError(
-            f"{excerpt(user)!r} is not a Mastodon username: letters, digits and underscores."
+            f"{quoted(user)} is not a Mastodon username: letters, digits and underscores."
         )
     return f"{user.lower()}@{normalise_hostname(instance, 'Mastodon instance')}"
 
@@ -104,15 +104,13 @@ def normalise_bluesky(value: str) -> str:
     if text.lower().startswith("did:"):
         did = text.lower() if text.lower().startswith("did:plc:") else text
         if not _DID.match(did.lower()):
-            raise TargetError(
-                f"{excerpt(value)!r} is not a Bluesky DID (did:plc:... or did:web:...)."
-            )
+            raise TargetError(f"{quoted(value)} is not a Bluesky DID (did:plc:... or did:web:...).")
         return did.lower()
     if text.lower().startswith(("http://", "https://")):
         parts = urlsplit(text)
         segments = [s for s in parts.path.split("/") if s]
         if len(segments) < 2 or segments[0] != "profile":
-            raise TargetError(f"{excerpt(value)!r} is not a Bluesky profile address.")
+            raise TargetError(f"{quoted(value)} is not a Bluesky profile address.")
         return normalise_bluesky(segments[1])
     if "." not in text:
         text = f"{text}.bsky.social"

@@ -10,8 +10,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Run inside the production process: fetch the pages' and the admin's stylesheets and the
-# detail page's script through the whole middleware stack, as a browser would.
+# Run inside the production process: fetch the pages' and the admin's stylesheets, the
+# pages' icon and the detail page's script through the whole middleware stack, as a
+# browser would.
 FETCH = """
 import json, re
 from django.templatetags.static import static
@@ -22,11 +23,12 @@ def fetch(url):
     body = b"".join(response.streaming_content) if response.streaming else response.content
     return {"url": url, "status": response.status_code, "encoding": response.get("Content-Encoding"),
             "cache": response.get("Cache-Control"), "size": len(body)}
-def stylesheet(page):
+def linked(page, rel):
     html = client.get(page).content.decode()
-    return re.search(r'<link rel="stylesheet"[^>]* href="([^"]+\\.css)"', html).group(1)
-print(json.dumps([fetch(stylesheet("/login/")), fetch(stylesheet("/admin/login/")),
-                  fetch(static("js/detail.js")), fetch("/static/css/missing.css")]))
+    return re.search(f'<link rel="{rel}"[^>]* href="([^"]+)"', html).group(1)
+print(json.dumps([fetch(linked("/login/", "stylesheet")), fetch(linked("/admin/login/", "stylesheet")),
+                  fetch(static("js/detail.js")), fetch(linked("/login/", "icon")),
+                  fetch("/static/css/missing.css")]))
 """
 
 
@@ -51,11 +53,12 @@ def test_production_serves_hashed_compressed_static_files_for_pages_and_admin(tm
 
     assert done.returncode == 0, done.stderr
     # The last line: the shell may say what it imported before.
-    page_css, admin_css, detail_js, missing = json.loads(done.stdout.splitlines()[-1])
+    page_css, admin_css, detail_js, icon, missing = json.loads(done.stdout.splitlines()[-1])
     assert re.fullmatch(r"/static/css/app\.[0-9a-f]{12}\.css", page_css["url"])
     assert re.fullmatch(r"/static/admin/css/base\.[0-9a-f]{12}\.css", admin_css["url"])
     assert re.fullmatch(r"/static/js/detail\.[0-9a-f]{12}\.js", detail_js["url"])
-    for served in (page_css, admin_css, detail_js):
+    assert re.fullmatch(r"/static/favicon\.[0-9a-f]{12}\.svg", icon["url"])
+    for served in (page_css, admin_css, detail_js, icon):
         assert served["status"] == 200 and served["size"] > 0, served
         assert served["encoding"] == "gzip", served
         assert "immutable" in served["cache"], served

@@ -8,7 +8,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import status
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -31,6 +31,25 @@ class SafeJSONParser(JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
             raise ParseError("JSON parse error - the document is nested too deeply.") from exc
+
+
+class LengthRequired(APIException):
+    status_code = status.HTTP_411_LENGTH_REQUIRED
+    default_detail = (
+        "The request body was sent in chunks (Transfer-Encoding: chunked) without a "
+        "Content-Length, so none of it could be read; send it with a Content-Length (curl "
+        "sends chunks for /dev/null or a pipe: give it a file instead)."
+    )
+    default_code = "length_required"
+
+
+def refuse_chunked_body(request) -> None:
+    """Django reads a request body by its Content-Length: one sent in chunks without it
+    arrives empty, and would be answered as if nothing had been sent (no targets, no
+    file) while the client did send them. Say what happened instead."""
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if chunked and not request.META.get("CONTENT_LENGTH"):
+        raise LengthRequired()
 
 
 def _refusal(exc: Exception) -> tuple[dict, int] | None:

@@ -2,15 +2,15 @@
 shown with counts of its targets by status, and its targets, jobs and refused inputs
 are paged at their own addresses."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from .. import selectors
 from ..models import AnalysisMode, Entity, Investigation, Job, Relationship, Target
-from ..services.bulk import read_target_file
+from ..services.bulk import read_target_upload
 from ..services.investigations import InvestigationError
-from ..targets import MAX_TARGET_LENGTH
 
 # Jobs and refused inputs shown in an investigation's detail at most; the rest are paged
 # at jobs/ and rejected-targets/.
@@ -210,11 +210,31 @@ class InvestigationDetailSerializer(InvestigationSerializer):
         return self._url("investigation-jobs", obj)
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class TargetInputField(serializers.Field):
+    """One input of a list of targets: any string, judged by the target parser, which
+    refuses a bad one with its reason and keeps the others. A ``CharField`` would refuse
+    the whole list for one item holding a NUL character or over its length; a
+    non-string is still refused here, since it is no target as typed."""
+
+    default_error_messages = {
+        "invalid": 'Each target is a string written kind:value, such as "github:octocat".'
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
 class InvestigationCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     targets = serializers.ListField(
-        child=serializers.CharField(max_length=MAX_TARGET_LENGTH, trim_whitespace=True),
+        child=TargetInputField(),
         min_length=1,
         max_length=10000,
     )
@@ -237,7 +257,7 @@ class BulkInvestigationSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False, default="Bulk investigation")
     description = serializers.CharField(required=False, allow_blank=True, default="")
     targets = serializers.ListField(
-        child=serializers.CharField(max_length=MAX_TARGET_LENGTH, trim_whitespace=True),
+        child=TargetInputField(),
         required=False,
         default=list,
     )
@@ -247,10 +267,16 @@ class BulkInvestigationSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         upload = attrs.pop("file", None)
+        # A "file" field sent empty (no file part, or a part with no content or name)
+        # reaches here as no file at all; it was given, so say it is empty.
+        if upload is None and self.initial_data.get("file") == "":
+            raise serializers.ValidationError(
+                {"file": serializers.FileField.default_error_messages["empty"]}
+            )
         targets = list(attrs.get("targets") or [])
         if upload is not None:
             try:
-                targets += read_target_file(upload.read(), upload.name or "")
+                targets += read_target_upload(upload)
             except InvestigationError as exc:
                 raise serializers.ValidationError({"file": str(exc)}) from exc
         if not targets:

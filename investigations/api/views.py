@@ -13,7 +13,7 @@ from ..models import Entity, Investigation, JobPhase, JobState, Relationship, Ta
 from ..services import bulk as bulk_service
 from ..services import investigations as investigation_service
 from . import serializers
-from .errors import SafeJSONParser
+from .errors import SafeJSONParser, refuse_chunked_body
 
 CONFLICT = OpenApiResponse(serializers.ErrorSerializer, description="Not possible now; why.")
 NOT_FOUND = OpenApiResponse(serializers.ErrorSerializer, description="No such investigation.")
@@ -48,6 +48,10 @@ class InvestigationViewSet(
         if getattr(self, "swagger_fake_view", False):  # the schema is built without a user
             return Investigation.objects.none()
         return selectors.investigations_for(self.request.user)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        refuse_chunked_body(request)
 
     def get_serializer_class(self):
         if self.action == "create":

@@ -13,12 +13,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from .. import celery_control, pipeline
 from ..models import AnalysisMode, Investigation, InvestigationStatus, Target
-from ..targets import excerpt, parse_targets
+from ..targets import parse_targets
 from .investigations import InvestigationError
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,26 @@ _TARGET_COLUMNS = ("target", "targets")
 MAX_LINE_BYTES = 600
 
 
+def max_file_bytes() -> int:
+    """The most bytes a file of targets may hold: a full list of generous lines."""
+    return settings.OSINT_BULK_MAX_TARGETS * MAX_LINE_BYTES
+
+
+def _file_too_large() -> InvestigationError:
+    return InvestigationError(
+        f"The file is too large: at most {settings.OSINT_BULK_MAX_TARGETS} targets a list."
+    )
+
+
+def read_target_upload(upload: UploadedFile) -> list[str]:
+    """Targets from an uploaded file (see ``read_target_file``). One over the bound is
+    refused by its size before any of it is read, and no more than one byte past the
+    bound is ever read, so a huge upload never grows the web process."""
+    if upload.size is not None and upload.size > max_file_bytes():
+        raise _file_too_large()
+    return read_target_file(upload.read(max_file_bytes() + 1), upload.name or "")
+
+
 def read_target_file(data: bytes | str, filename: str = "") -> list[str]:
     """Targets from a text file (one a line, ``#`` starts a comment) or a CSV file (a
     ``target`` column, or ``kind`` and ``value`` columns, or else the first column).
@@ -37,8 +58,8 @@ def read_target_file(data: bytes | str, filename: str = "") -> list[str]:
     Raises ``InvestigationError`` when the file is too large or empty.
     """
     limit = settings.OSINT_BULK_MAX_TARGETS
-    if len(data) > limit * MAX_LINE_BYTES:
-        raise InvestigationError(f"The file is too large: at most {limit} targets a list.")
+    if len(data) > max_file_bytes():
+        raise _file_too_large()
     # NUL characters are kept: the target parser refuses a line holding one, with the
     # reason, where silently removing them would turn "\x00evil\x00.example" into a target.
     text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
@@ -152,9 +173,8 @@ def bulk_scrape(investigation_id: int, targets: list[str]) -> dict[str, Any]:
             batch_size=1000,
             ignore_conflicts=True,
         )
-        investigation.rejected_targets = [
-            {"input": excerpt(text), "error": error} for text, error in errors
-        ]
+        # parse_targets gives each refused input as an excerpt already.
+        investigation.rejected_targets = [{"input": text, "error": error} for text, error in errors]
         investigation.status = InvestigationStatus.RUNNING
         investigation.started_at = timezone.now()
         investigation.save(update_fields=["rejected_targets", "status", "started_at", "updated_at"])

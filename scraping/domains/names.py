@@ -19,18 +19,13 @@ from urllib.parse import urlsplit
 
 import idna
 
+from investigations.targets import refang
+
 MAX_NAME_LENGTH = 253
 MAX_LABEL_LENGTH = 63
 
 # Full stops that IDNA treats as label separators besides "." (UTS #46).
 _DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
-# Defanged spellings seen in threat reports, mapped back to what they stand for.
-_DEFANGED = (
-    (re.compile(r"\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\}", re.I), "."),
-    (re.compile(r"\[\s*:\s*\]"), ":"),
-    (re.compile(r"\[\s*/\s*\]"), "/"),
-    (re.compile(r"\[\s*://\s*\]"), "://"),
-)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 _LDH_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 # Labels found in DNS data may also carry underscores (service labels such as _dmarc).
@@ -137,16 +132,6 @@ def _check_length(name: str, shown: str) -> None:
                 f"The label {label[:20]!r}… has {len(label)} characters; at most "
                 f"{MAX_LABEL_LENGTH} are allowed."
             )
-
-
-def refang(text: str) -> str:
-    """Undo the usual defanging of indicators: ``[.]``, ``(dot)``, ``[:]``, ``[://]``.
-
-    A defanged scheme such as ``hxxps`` needs nothing: any scheme is dropped with the
-    rest of the URL around the host."""
-    for pattern, replacement in _DEFANGED:
-        text = pattern.sub(replacement, text)
-    return text
 
 
 def _host_of(text: str) -> str:

@@ -46,6 +46,65 @@ def test_creating_with_only_bad_targets_is_refused_with_each_reason(api, sent):
 
 
 @pytest.mark.django_db
+def test_creating_keeps_the_good_targets_when_one_holds_a_nul_or_is_too_long(api, sent):
+    long_input = "github:" + "a" * 593
+
+    response = api.post(
+        "/api/investigations/",
+        {"name": "x", "targets": ["github:jacquev6", "github:x\u0000y", long_input]},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["target_count"] == 1
+    assert body["rejected_targets"] == [
+        {
+            "input": "github:x\\x00y",
+            "error": "'github:x\\x00y' contains control or invisible characters.",
+        },
+        {
+            "input": "github:" + "a" * 53 + "…",
+            "error": "A target has at most 512 characters; got 600.",
+        },
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/investigations/", "/api/investigations/bulk/"])
+def test_a_target_that_is_not_a_string_is_refused_with_its_position(api, sent, path):
+    response = api.post(path, {"name": "x", "targets": ["github:nvie", 5]}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "targets": {"1": ['Each target is a string written kind:value, such as "github:octocat".']}
+    }
+    assert Investigation.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_bulk_list_keeps_an_item_holding_a_nul_or_too_long_for_the_parser_to_refuse(
+    api, sent, django_capture_on_commit_callbacks
+):
+    targets = ["github:jacquev6", "github:x\u0000y", "github:" + "a" * 593]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            "/api/investigations/bulk/", {"name": "x", "targets": targets}, format="json"
+        )
+
+    assert response.status_code == 202, response.content
+    assert response.json()["inputs"] == 3
+    investigation = Investigation.objects.get()
+    assert sent == [
+        (
+            "investigations.tasks.bulk_scrape_task",
+            {"args": (investigation.pk, targets), "task_id": investigation.pipeline_task_id},
+        )
+    ]
+
+
+@pytest.mark.django_db
 def test_analysts_see_only_their_own_investigations(api):
     mine = InvestigationFactory(owner=api.user)
     InvestigationFactory(owner=UserFactory(username="other"))

@@ -1,11 +1,18 @@
 """Bulk investigations: lists from files or the API, run in bounded batches."""
 
 import io
+import json
+import socket
+from urllib.parse import urlsplit
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from investigations.api.serializers import BulkInvestigationSerializer
+from investigations.forms import InvestigationForm
 from investigations.models import Investigation, InvestigationStatus, TargetStatus
 from investigations.services import bulk as bulk_service
 from investigations.services.investigations import InvestigationError
@@ -59,6 +66,95 @@ def test_a_file_over_the_bound_is_refused_with_the_bound(settings):
 
     with pytest.raises(InvestigationError, match="4 targets; at most 3"):
         bulk_service.read_target_file("a\nb\nc\nd\n", "list.txt")
+
+
+class WatchedUpload(SimpleUploadedFile):
+    """An upload that remembers how many bytes each read asked for (-1: all of it)."""
+
+    def __init__(self, content: bytes, size: int | None = None):
+        super().__init__("targets.txt", content)
+        self.asked: list[int] = []
+        if size is not None:
+            self.size = size
+
+    def read(self, size=-1):
+        self.asked.append(size)
+        return super().read(size)
+
+
+def test_an_upload_over_the_bound_is_refused_by_its_size_before_any_of_it_is_read(settings):
+    settings.OSINT_BULK_MAX_TARGETS = 2  # 1,200 bytes
+    upload = WatchedUpload(b"github:nvie\n" * 101)
+
+    with pytest.raises(InvestigationError, match="The file is too large: at most 2 targets"):
+        bulk_service.read_target_upload(upload)
+
+    assert upload.asked == []
+
+
+def test_an_upload_that_understates_its_size_is_read_only_one_byte_past_the_bound(settings):
+    settings.OSINT_BULK_MAX_TARGETS = 2
+    upload = WatchedUpload(b"github:nvie\n" * 101, size=12)
+
+    with pytest.raises(InvestigationError, match="The file is too large: at most 2 targets"):
+        bulk_service.read_target_upload(upload)
+
+    assert upload.asked == [1201]
+
+
+@pytest.mark.django_db
+def test_the_form_and_the_api_refuse_a_large_upload_without_reading_it(settings):
+    settings.OSINT_BULK_MAX_TARGETS = 2
+    in_form, in_api = WatchedUpload(b"x" * 1201), WatchedUpload(b"x" * 1201)
+
+    form = InvestigationForm(
+        data={"name": "Case", "mode": "quick"}, files={"targets_file": in_form}
+    )
+    api = BulkInvestigationSerializer(data={"file": in_api})
+
+    assert not form.is_valid() and not api.is_valid()
+    assert form.errors["targets_file"] == ["The file is too large: at most 2 targets a list."]
+    assert api.errors["file"] == ["The file is too large: at most 2 targets a list."]
+    assert in_form.asked == [] and in_api.asked == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("file", [b"", ""], ids=["an empty file part", "an empty file field"])
+def test_an_empty_file_sent_to_the_bulk_api_is_called_empty(file):
+    client = APIClient()
+    client.force_authenticate(UserFactory())
+    data = {"name": "x", "file": SimpleUploadedFile("empty.txt", file) if file == b"" else file}
+
+    response = client.post(reverse("investigation-bulk"), data, format="multipart")
+
+    assert response.status_code == 400
+    assert response.json() == {"file": ["The submitted file is empty."]}
+
+
+def test_a_body_sent_in_chunks_is_refused_as_unreadable_not_as_missing(live_server):
+    token = Token.objects.create(user=UserFactory()).key
+    part = (
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="null"\r\n\r\n\r\n--b--\r\n'
+    )
+    request = (
+        b"POST /api/investigations/bulk/ HTTP/1.1\r\nHost: localhost\r\n"
+        b"Authorization: Token " + token.encode() + b"\r\n"
+        b"Content-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n"
+        b"Connection: close\r\n\r\n" + b"%x\r\n" % len(part) + part + b"\r\n0\r\n\r\n"
+    )
+    address = urlsplit(live_server.url)
+
+    with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b"".join(iter(lambda: connection.recv(65536), b""))
+
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 411 ")
+    assert json.loads(body)["detail"].startswith(
+        "The request body was sent in chunks (Transfer-Encoding: chunked) without a "
+        "Content-Length, so none of it could be read"
+    )
+    assert Investigation.objects.count() == 0
 
 
 @pytest.mark.django_db

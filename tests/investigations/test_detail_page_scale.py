@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from investigations.models import Job, JobPhase, JobState
+from investigations.models import Job, JobPhase, JobState, TargetStatus
 from scraping import ratelimit
 from tests.factories import (
     InvestigationFactory,
@@ -49,6 +49,23 @@ def test_the_page_shows_a_platform_pause_cached_data_and_progress_per_source(cli
     assert "(HTTP 429 with Retry-After): its requests wait, for every worker." in page
     assert "Cached data: 4 answers from 2026-12-04T10:11:12 UTC reused (github)" in page
     assert "<tr><td>github</td><td>0</td><td>0</td><td>1</td></tr>" in page
+
+
+@pytest.mark.django_db
+def test_target_statuses_are_shown_by_their_labels_in_the_table_and_its_filter(client):
+    user = UserFactory()
+    client.force_login(user)
+    investigation = InvestigationFactory(
+        owner=user, rejected_targets=[{"input": "nonsense", "error": "has no kind"}]
+    )
+    TargetFactory(investigation=investigation, value="ghost", status=TargetStatus.NOT_FOUND)
+
+    page = client.get(reverse("investigations:detail", args=[investigation.pk])).content.decode()
+
+    assert '<span class="status status-not_found">Not found</span>' in page
+    assert '<span class="status status-failed">Rejected</span>' in page
+    filters = re.search(r'<p class="kinds" id="target-statuses">(.*?)</p>', page, re.S).group(1)
+    assert re.findall(r">([^<>]+)</a>", filters) == ["all", "not found (1)", "rejected (1)"]
 
 
 @pytest.fixture

@@ -22,3 +22,16 @@ def test_the_form_lists_every_bad_line_with_its_number_and_reason(db):
         "GitHub's own (github.com/settings), not a user, organization or repository: give an "
         "address such as https://github.com/LOGIN.",
     ]
+
+
+def test_a_line_holding_a_nul_is_named_with_its_number_among_the_other_bad_lines(db):
+    form = InvestigationForm(
+        data={"name": "Case", "mode": "quick", "targets": "github:nvie\ngithub:x\x00y\ngithub:-x"}
+    )
+
+    assert not form.is_valid()
+    assert form.errors["targets"] == [
+        "Line 2 ('github:x\\x00y'): 'github:x\\x00y' contains control or invisible characters.",
+        "Line 3 ('github:-x'): '-x' is not a GitHub user login: use letters, digits and "
+        "hyphens, starting with a letter or digit.",
+    ]

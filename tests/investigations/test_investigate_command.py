@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from investigations import celery_control
 from investigations.models import Investigation
@@ -60,13 +60,35 @@ def test_a_file_that_cannot_be_read_is_refused_with_exit_2_and_no_traceback(path
     assert done.stderr.decode() == f"CommandError: {message}\n"
 
 
+@pytest.mark.parametrize("timeout", ["-5", "0", "nan", "inf", "-inf", "soon"])
+def test_a_timeout_that_is_not_seconds_above_zero_is_a_bad_argument(timeout):
+    done = run_command("github:nvie", f"--timeout={timeout}")
+
+    assert done.returncode == 2
+    assert done.stderr.decode().splitlines()[-1] == (
+        f"manage.py investigate: error: argument --timeout: '{timeout}' is not a number of "
+        "seconds above zero; give one such as 600."
+    )
+
+
+def test_a_bad_timeout_creates_no_investigation(db):
+    with pytest.raises(CommandError, match="argument --timeout: '-5' is not a number"):
+        call_command("investigate", "github:nvie", "--timeout", "-5")
+
+    assert Investigation.objects.count() == 0
+
+
 def test_invalid_utf8_and_a_bom_on_stdin_are_read_not_a_crash(db):
-    done = run_command("--file", "-", stdin=b"\xef\xbb\xbfgithub:-\xff\xfe\n#comment\n")
+    done = run_command(
+        "--file", "-", stdin=b"\xef\xbb\xbfgithub:-\xff\xfe\n#comment\nusername:caf\xe9\n"
+    )
 
     assert done.returncode == 2
     assert done.stderr.decode().splitlines() == [
-        "Refused github:-\ufffd\ufffd: '-\ufffd\ufffd' is not a GitHub user login: it holds "
-        "characters outside ASCII (U+FFFD); use only ASCII letters, digits and hyphens.",
+        "Refused github:-\ufffd\ufffd: 'github:-\ufffd\ufffd' holds bytes that are not valid "
+        "text (shown as U+FFFD); save the list as UTF-8 and give it again.",
+        "Refused username:caf\ufffd: 'username:caf\ufffd' holds bytes that are not valid text "
+        "(shown as U+FFFD); save the list as UTF-8 and give it again.",
         "CommandError: No valid target to investigate.",
     ]
 
@@ -87,7 +109,21 @@ def test_the_default_name_is_made_of_the_accepted_targets_only(
 
     assert code == 1, out  # partial: one input was refused
     assert Investigation.objects.get().name == "github:nvie"
-    assert "Refused github:\ufffd\ufffd[2J" in err
+    assert (
+        "Refused github:\\udcff\\x1b[2J: 'github:\\udcff\\x1b[2J' contains control or "
+        "invisible characters."
+    ) in err.splitlines()
+
+
+def test_a_refused_input_shows_its_control_characters_as_escapes(db):
+    done = run_command("username:evil\x1b[31mred")
+
+    assert done.returncode == 2
+    assert b"\x1b" not in done.stderr
+    assert done.stderr.decode().splitlines()[0] == (
+        "Refused username:evil\\x1b[31mred: 'username:evil\\x1b[31mred' contains control or "
+        "invisible characters."
+    )
 
 
 def test_a_leading_bom_in_a_file_is_not_taken_for_a_control_character(

@@ -1,6 +1,12 @@
 import pytest
 
-from investigations.targets import ParsedTarget, TargetError, parse_target, parse_targets
+from investigations.targets import (
+    ParsedTarget,
+    TargetError,
+    excerpt,
+    parse_target,
+    parse_targets,
+)
 
 
 @pytest.mark.parametrize(
@@ -89,6 +95,56 @@ def test_error_messages_show_only_a_short_printable_excerpt():
     assert "…" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "username:caf\ufffd",
+        "mastodon:caf\ufffd@example.social",
+        "mastodon:alice@caf\ufffd.social",
+        "bluesky:caf\ufffd.bsky.social",
+        "domain:caf\ufffd.example",
+        "caf\ufffd.example",
+        "github:caf\ufffd",
+        "github-org:caf\ufffd",
+        "github-repo:owner/caf\ufffd",
+    ],
+)
+def test_a_target_holding_bytes_that_were_not_utf8_is_refused_whatever_its_kind(text):
+    with pytest.raises(TargetError) as caught:
+        parse_target(text)
+
+    assert str(caught.value) == (
+        f"'{text}' holds bytes that are not valid text (shown as U+FFFD); save the list as "
+        "UTF-8 and give it again."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("evil\x1b[31mred", "evil\\x1b[31mred"),
+        ("nul\x00", "nul\\x00"),
+        ("a\u202eb\u200bc", "a\\u202eb\\u200bc"),
+        ("lone\udcff", "lone\\udcff"),
+        ("line\nbreak\ttab", "line\\nbreak\\ttab"),
+        ("Küche <b>", "Küche <b>"),
+    ],
+)
+def test_excerpts_show_characters_that_do_not_print_as_escapes(text, shown):
+    assert excerpt(text) == shown
+
+
+def test_a_refused_input_is_reported_with_its_control_characters_escaped():
+    _, errors = parse_targets(["username:evil\x1b[31mred"])
+
+    assert errors == [
+        (
+            "username:evil\\x1b[31mred",
+            "'username:evil\\x1b[31mred' contains control or invisible characters.",
+        )
+    ]
+
+
 def test_many_targets_are_deduplicated_and_bad_ones_reported_each():
     parsed, errors = parse_targets(["github:nvie", "GITHUB:NVIE", "github:-x", "nonsense"])
 
@@ -104,6 +160,12 @@ def test_many_targets_are_deduplicated_and_bad_ones_reported_each():
         ("github.com/organizations/acme/settings", ParsedTarget("github-org", "acme")),
         ("https://github.com/users/nvie/projects/1", ParsedTarget("github", "nvie")),
         ("\ufeffgithub:nvie", ParsedTarget("github", "nvie")),
+        # Defanged, as threat reports write them: the same accounts, not a domain.
+        ("hxxps://github[.]com/jacquev6", ParsedTarget("github", "jacquev6")),
+        ("hxxps[://]github[.]com/orgs/acme", ParsedTarget("github-org", "acme")),
+        ("github(dot)com/nvie/gitflow", ParsedTarget("github-repo", "nvie/gitflow")),
+        ("hxxp://www[.]github[.]com/nvie", ParsedTarget("github", "nvie")),
+        ("hxxps://github[.]com", ParsedTarget("domain", "github.com")),
     ],
 )
 def test_github_addresses_name_the_account_they_show(text, expected):

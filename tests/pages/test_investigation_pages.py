@@ -63,7 +63,9 @@ def test_per_target_errors_are_shown(logged_in, live_server, github_replay, eage
 
     expect(page.locator("#status")).to_have_text("Partial")
     row = page.locator("#targets tr", has_text="github:ghost-user-x")
-    expect(row).to_contain_text("not_found")
+    # As the analyst sees it, styles applied: the status's label, not its stored value.
+    expect(row.locator(".status")).to_have_text("Not found", use_inner_text=True)
+    expect(page.locator("#target-statuses")).to_contain_text("not found (1)", use_inner_text=True)
     expect(row).to_contain_text("GitHub user 'ghost-user-x' not found on GitHub")
 
 
@@ -107,6 +109,22 @@ def test_the_detail_page_follows_a_running_investigation_to_its_end(
     )
 
     expect(page.locator("#status")).to_have_text("Completed")
+
+
+def test_pages_load_their_icon_and_every_other_file_without_an_error(page, live_server, analyst):
+    failed, console_errors = [], []
+    page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
+    page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "analyst")
+    page.fill("#id_password", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/investigations/")
+    icon = page.evaluate("fetch(document.querySelector('link[rel=icon]').href).then(r => r.status)")
+
+    assert icon == 200
+    assert failed == [] and console_errors == []
 
 
 def test_the_list_shows_only_the_analysts_own_investigations(logged_in, live_server, analyst):

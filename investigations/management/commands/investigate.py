@@ -11,7 +11,9 @@ shows its control characters as escapes (``\x1b``), so an answer cannot drive th
 terminal or forge a line; the JSON document is escaped by its encoder and the same way.
 """
 
+import argparse
 import json
+import math
 import os
 import signal
 import subprocess
@@ -37,6 +39,20 @@ EXIT_NO_WORKER = 3
 WORKER_START_TIMEOUT = 90
 # Characters of a target's error shown in the summary; --json has them all.
 ERROR_SHOWN = 300
+
+
+def timeout_seconds(text: str) -> float:
+    """--timeout: a number of seconds above zero. Zero or less would cancel the run as
+    soon as it was created, and nan or inf would never time out at all."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds above zero; give one such as 600."
+        )
+    return seconds
 
 
 def default_name(targets: list[ParsedTarget]) -> str:
@@ -69,7 +85,10 @@ class Command(BaseCommand):
             "--with-worker", action="store_true", help="Start a Celery worker for this run."
         )
         parser.add_argument(
-            "--timeout", type=float, default=3600.0, help="Seconds to wait for the end."
+            "--timeout",
+            type=timeout_seconds,
+            default=3600.0,
+            help="Seconds to wait for the end (above zero); then the run is cancelled.",
         )
 
     def handle(self, *args, **options):
@@ -119,7 +138,7 @@ class Command(BaseCommand):
         shown = terminal_safe(path)
         # One byte more than a list may hold tells a file too large from one that fits,
         # without reading an endless one (a device, a pipe that never closes).
-        most = settings.OSINT_BULK_MAX_TARGETS * bulk_service.MAX_LINE_BYTES + 1
+        most = bulk_service.max_file_bytes() + 1
         try:
             if path == "-":
                 data = sys.stdin.buffer.read(most)
