@@ -13,6 +13,7 @@ from tests.factories import TargetFactory
 def test_the_json_report_holds_every_row_and_the_html_one_the_first_few(investigation, settings):
     settings.REPORT_HTML_MAX_ROWS = 3
     TargetFactory(investigation=investigation, value="nvie")
+    TargetFactory(investigation=investigation, value="ghost-user-x", status="not_found")
     hub = upsert_entity(investigation.pk, "account", "github:hub", name="hub")
     for n in range(5):
         repo = upsert_entity(investigation.pk, "repository", f"github:hub/r{n}", name=f"hub/r{n}")
@@ -30,6 +31,7 @@ def test_the_json_report_holds_every_row_and_the_html_one_the_first_few(investig
     html = Path(Report.objects.get(format="html").path).read_text()
     assert "Entities (6)" in html and "The first 3 are shown; the JSON report holds all 6." in html
     assert html.count("<td>repository</td>") == 2
+    assert "<td>Not found</td>" in html and "not_found" not in html  # statuses as read
     assert Report.objects.count() == 2
     assert not list(Path(Report.objects.get(format="json").path).parent.glob("*.partial"))
 
