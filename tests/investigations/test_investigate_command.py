@@ -169,3 +169,12 @@ def test_the_json_document_keeps_upstream_text_whole_and_escaped(
     document = json.loads(out)
     # Stored already escaped (one printable line), and the JSON keeps that text whole.
     assert HOSTILE.encode("unicode_escape").decode("ascii") in document["targets"][0]["error"]
+
+
+def test_targets_are_printed_as_analysts_read_them(transactional_db, domain_world, worker_answers):
+    """Stored as the A-label, shown as the name: the page, the report and the command."""
+    code, out, _ = investigate("domain:Küche.de")
+
+    assert code == 0
+    assert any(line.startswith("  domain:küche.de: ") for line in out.splitlines())
+    assert "xn--kche-0ra" not in out

@@ -253,7 +253,7 @@ class Command(BaseCommand):
             return
         lines = [f"Investigation #{investigation.pk}: {investigation.status}"]
         for row in document["targets"]:
-            line = f"  {row['target']}: {row['status']}"
+            line = f"  {row.get('shown_as') or row['target']}: {row['status']}"
             if error := row["error"]:
                 line += f" ({error[:ERROR_SHOWN]}{'…' if len(error) > ERROR_SHOWN else ''})"
             lines.append(line)
