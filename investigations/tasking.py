@@ -159,12 +159,13 @@ class JobContext:
 
         The outcome of each part is kept in the job's result under ``steps``; a failed part
         makes the target "partial" rather than failing it. Cancellation still stops the
-        whole job.
+        whole job, and so does a part held back by a platform's limit: the job is sent
+        again for it (``RateLimited``), and the parts finished before are kept.
         """
         started = time.monotonic()
         try:
             yield
-        except JobCancelled:
+        except (JobCancelled, RateLimited):
             raise
         except Exception as exc:  # noqa: BLE001 - one part's fault must not stop the others
             if not isinstance(exc, CollectionError):

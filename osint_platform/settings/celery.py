@@ -56,7 +56,7 @@ OSINT_TASK_RETRY_MAX_DELAY = env_float("OSINT_TASK_RETRY_MAX_DELAY", 900.0)
 
 # A job held back by a platform's shared limit (no turn in time, or the platform paused)
 # is sent again without using a retry, this many times at most.
-OSINT_RATE_LIMIT_MAX_DEFERRALS = env_int("OSINT_RATE_LIMIT_MAX_DEFERRALS", 100)
+OSINT_RATE_LIMIT_MAX_DEFERRALS = env_int("OSINT_RATE_LIMIT_MAX_DEFERRALS", 1000)
 
 # A wait the upstream asked for (Retry-After, a rate-limit reset) is honoured up to this.
 OSINT_TASK_RETRY_AFTER_MAX = env_int("OSINT_TASK_RETRY_AFTER_MAX", 3900)

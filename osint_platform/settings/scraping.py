@@ -68,8 +68,10 @@ RATE_LIMIT_HEADROOM = env_float("RATE_LIMIT_HEADROOM", 0.05)
 # Limits read from the database are kept this long in each process.
 RATE_LIMIT_CACHE_SECONDS = env_float("RATE_LIMIT_CACHE_SECONDS", 5.0)
 # A request waits in the worker at most this long for its turn or for a pause to end;
-# a longer wait hands the job back to Celery to retry when the platform is open again.
-RATE_LIMIT_MAX_WAIT = env_float("RATE_LIMIT_MAX_WAIT", 60.0)
+# a longer wait hands the job back to Celery, sent again when the platform is open (a
+# wait, not a fault: it uses no retry). Short, so that a worker's slots are not all held
+# by jobs waiting on one busy platform while others' jobs queue.
+RATE_LIMIT_MAX_WAIT = env_float("RATE_LIMIT_MAX_WAIT", 10.0)
 # A 429 or 503 without Retry-After pauses its platform this long.
 RATE_LIMIT_DEFAULT_PAUSE = env_float("RATE_LIMIT_DEFAULT_PAUSE", 30.0)
 # The longest pause an answer can impose (Retry-After, a quota reset): GitHub's quotas

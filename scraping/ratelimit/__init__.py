@@ -111,8 +111,11 @@ def reserve_turns(platforms: list[str], max_wait: float) -> dict[str, Grant]:
     """One turn on each platform, granted up to ``max_wait`` ahead: a grant "ok" with a
     wait means send after that many seconds; "paused" and "wait" (no turn within
     ``max_wait``) mean do not send. No concurrency slot is held: each platform gets one
-    request."""
-    return backend().reserve_many(limits_for(platforms), max_wait)
+    request. (The backend's ``reserve_many`` also takes a platform twice, for two.)"""
+    limits = limits_for(platforms)
+    wanted = [(platform, limits[platform]) for platform in dict.fromkeys(platforms)]
+    grants = backend().reserve_many(wanted, max_wait)
+    return {platform: grant for (platform, _), grant in zip(wanted, grants, strict=True)}
 
 
 def seen() -> set[str]:

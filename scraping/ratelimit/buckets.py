@@ -28,7 +28,8 @@ SEEN_SECONDS = 7 * 86400
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-redis.call('SADD', KEYS[4], ARGV[7])
+redis.call('ZADD', KEYS[4], now, ARGV[7])
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - tonumber(ARGV[8]))
 redis.call('EXPIRE', KEYS[4], ARGV[8])
 local paused = tonumber(redis.call('HGET', KEYS[3], 'until') or '0')
 if paused > now then
@@ -78,9 +79,9 @@ return tostring(current)
 """
 
 # One turn for each of many platforms at once (the username sites of a run: one round
-# trip for hundreds of them). Unlike _ACQUIRE a turn may be granted ahead, up to a wait
+# trip for hundreds of them); a platform named twice gets two turns, in order. Unlike _ACQUIRE a turn may be granted ahead, up to a wait
 # the caller accepts, since each platform here gets one request, not a stream of them.
-# KEYS: the set of platforms seen, then a (turn, pause) pair per platform.
+# KEYS: the platforms seen (by last time), then a (turn, pause) pair per platform.
 # ARGV: seconds the seen set is kept, then (name, interval, burst, longest wait) each.
 _RESERVE = """
 local t = redis.call('TIME')
@@ -91,7 +92,7 @@ for i = 1, (#KEYS - 1) / 2 do
   local interval = tonumber(ARGV[4 * i - 1])
   local burst = tonumber(ARGV[4 * i])
   local max_wait = tonumber(ARGV[4 * i + 1])
-  redis.call('SADD', KEYS[1], ARGV[4 * i - 2])
+  redis.call('ZADD', KEYS[1], now, ARGV[4 * i - 2])
   local paused = tonumber(redis.call('HGET', pause_key, 'until') or '0')
   local state, wait, reason = 'ok', 0, ''
   if paused > now then
@@ -112,8 +113,26 @@ for i = 1, (#KEYS - 1) / 2 do
   table.insert(out, tostring(wait))
   table.insert(out, reason)
 end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 return out
+"""
+
+# Turns taken and not used given back: each platform's next turn moves one interval
+# earlier, never before now (as if the turn had not been taken).
+# KEYS: a turn key per platform. ARGV: the interval of each.
+_GIVE_BACK = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+for i = 1, #KEYS do
+  local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
+  local interval = tonumber(ARGV[i])
+  if interval > 0 and tat > now then
+    local earlier = math.max(now, tat - interval)
+    redis.call('SET', KEYS[i], tostring(earlier), 'PX', math.ceil((earlier - now) * 1000) + 1000)
+  end
+end
+return #KEYS
 """
 
 
@@ -140,6 +159,7 @@ class RedisBuckets:
         self._acquire = client.register_script(_ACQUIRE)
         self._pause = client.register_script(_PAUSE)
         self._reserve = client.register_script(_RESERVE)
+        self._give_back = client.register_script(_GIVE_BACK)
 
     def _keys(self, platform: str) -> tuple[str, str, str]:
         base = f"{self.prefix}:{platform}"
@@ -147,7 +167,7 @@ class RedisBuckets:
 
     @property
     def _seen_key(self) -> str:
-        return f"{self.prefix}::seen"
+        return f"{self.prefix}::seen-at"
 
     @property
     def _paused_key(self) -> str:
@@ -169,19 +189,26 @@ class RedisBuckets:
         )
         return Grant(_text(state), float(wait), _text(reason))
 
-    def reserve_many(self, limits: dict[str, Limit], max_wait: float) -> dict[str, Grant]:
-        if not limits:
-            return {}
+    def reserve_many(self, wanted: list[tuple[str, Limit]], max_wait: float) -> list[Grant]:
+        if not wanted:
+            return []
         keys, args = [self._seen_key], [SEEN_SECONDS]
-        for platform, limit in limits.items():
+        for platform, limit in wanted:
             tat, _, pause = self._keys(platform)
             keys += [tat, pause]
             args += [platform, repr(limit.interval), limit.burst, repr(max_wait)]
         flat = self._reserve(keys=keys, args=args)
-        return {
-            platform: Grant(_text(flat[3 * i]), float(flat[3 * i + 1]), _text(flat[3 * i + 2]))
-            for i, platform in enumerate(limits)
-        }
+        return [
+            Grant(_text(flat[3 * i]), float(flat[3 * i + 1]), _text(flat[3 * i + 2]))
+            for i in range(len(wanted))
+        ]
+
+    def give_back(self, unused: list[tuple[str, Limit]]) -> None:
+        if unused:
+            self._give_back(
+                keys=[self._keys(platform)[0] for platform, _ in unused],
+                args=[repr(limit.interval) for _, limit in unused],
+            )
 
     def release(self, platform: str, lease: str) -> None:
         self.client.zrem(self._keys(platform)[1], lease)
@@ -201,7 +228,8 @@ class RedisBuckets:
             pipe.execute()
 
     def seen(self) -> set[str]:
-        return {_text(name) for name in self.client.smembers(self._seen_key)}
+        since = self.now() - SEEN_SECONDS
+        return {_text(name) for name in self.client.zrangebyscore(self._seen_key, since, "+inf")}
 
     def paused(self) -> list[tuple[str, float, str]]:
         """Platforms paused now: (name, until as Unix time, reason), soonest end first."""
@@ -270,26 +298,34 @@ class LocalBuckets:
                 leases[lease] = now + wait + lease_ttl
             return Grant("ok", wait)
 
-    def reserve_many(self, limits: dict[str, Limit], max_wait: float) -> dict[str, Grant]:
-        grants = {}
+    def reserve_many(self, wanted: list[tuple[str, Limit]], max_wait: float) -> list[Grant]:
+        grants = []
         with self._lock:
             now = self.now()
-            for platform, limit in limits.items():
+            for platform, limit in wanted:
                 self._seen.add(platform)
                 until, reason = self._pauses.get(platform, (0.0, ""))
                 if until > now:
-                    grants[platform] = Grant("paused", until - now, reason)
+                    grants.append(Grant("paused", until - now, reason))
                     continue
                 wait = 0.0
                 if limit.interval:
                     tat = max(self._tat.get(platform, now), now)
                     wait = max(0.0, tat - (limit.burst - 1) * limit.interval - now)
                     if wait > max_wait:
-                        grants[platform] = Grant("wait", wait)
+                        grants.append(Grant("wait", wait))
                         continue
                     self._tat[platform] = tat + limit.interval
-                grants[platform] = Grant("ok", wait)
+                grants.append(Grant("ok", wait))
         return grants
+
+    def give_back(self, unused: list[tuple[str, Limit]]) -> None:
+        with self._lock:
+            now = self.now()
+            for platform, limit in unused:
+                tat = self._tat.get(platform, 0.0)
+                if limit.interval and tat > now:
+                    self._tat[platform] = max(now, tat - limit.interval)
 
     def release(self, platform: str, lease: str) -> None:
         with self._lock:

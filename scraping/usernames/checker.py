@@ -11,10 +11,13 @@ How a run is bounded:
   one control check per site that said "found".
 
 Politeness: with ``turns`` every site is a platform of its own (``site:<id>``) whose
-limits all workers share. A run takes one turn on every site it asks in a single step
-before it starts, and waits for each site's turn before asking it; a paused site, or one
-with no turn before the run's deadline, is not asked and is "unknown" with the reason. A
-site's answer that asks us to wait pauses it for every worker, after the run.
+limits all workers share. Before the loop starts, a run takes in one step a turn on every
+site it asks, and a second one where a control check may follow (a site whose control
+answer is not known yet); after the loop it gives back the second turns no control check
+used, and reads the answers for pauses to set. Each check waits for its site's turn; a
+paused site, or one with no turn before the run's deadline, is not asked and is "unknown"
+with the reason. Nothing inside the loop touches the rate-limit store or starts a thread,
+so the loop can run on a thread of its own next to a gevent worker's greenlets.
 
 Accuracy guards: a name the site's rules refuse is not requested; a site that says
 "found" is asked again, at once, for a random improbable name (the control check), and
@@ -92,51 +95,27 @@ class Turn(Protocol):
 
 
 class Turns(Protocol):
-    """The sites' shared limits: one turn per site asked, taken in one step."""
+    """The sites' shared limits, for turns taken in one step (a site named twice gets
+    two turns, in order) and given back unused."""
 
-    def reserve(self, site_ids: list[str], max_wait: float) -> dict[str, Turn]: ...
+    def reserve(self, site_ids: list[str], max_wait: float) -> list[Turn]: ...
+
+    def give_back(self, site_ids: list[str]) -> None: ...
 
     def observe(self, results: "list[CheckResult]") -> None: ...
 
 
-class _TurnBatches:
-    """Turns asked for during a run (by control checks) gathered for a moment and taken
-    together. Taken one by one, each on a thread of its own with a round trip to the
-    store, they cost a first run about a tenth of its time (bench/username_enum.py)."""
+@dataclass
+class RunTurns:
+    """The turns one run took before it started: each site's check's, and the control
+    check's where one may follow. Waits count from ``taken_at`` (monotonic)."""
 
-    WINDOW = 0.005  # seconds a request for a turn waits for others to join it
+    checks: dict[str, Turn]
+    controls: dict[str, Turn]
+    taken_at: float
 
-    def __init__(self, turns: Turns, longest_wait: Callable[[], float]):
-        self.turns = turns
-        self.longest_wait = longest_wait
-        self._waiting: dict[str, asyncio.Future] = {}
-        self._sending: set[asyncio.Task] = set()
-
-    async def take(self, site_id: str) -> Turn:
-        loop = asyncio.get_running_loop()
-        if not self._waiting:
-            loop.call_later(self.WINDOW, self._send)
-        future = self._waiting.get(site_id) or loop.create_future()
-        self._waiting[site_id] = future
-        return await future
-
-    def _send(self) -> None:
-        waiting, self._waiting = self._waiting, {}
-        task = asyncio.create_task(self._reserve(waiting))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
-
-    async def _reserve(self, waiting: dict[str, asyncio.Future]) -> None:
-        try:
-            turns = await asyncio.to_thread(self.turns.reserve, list(waiting), self.longest_wait())
-        except Exception as exc:  # noqa: BLE001 - each waiting check gets the error
-            for future in waiting.values():
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        for site_id, future in waiting.items():
-            if not future.done():
-                future.set_result(turns[site_id])
+    def wait_left(self, turn: Turn) -> float:
+        return max(0.0, turn.wait - (time.monotonic() - self.taken_at))
 
 
 class InMemoryControlMemory:
@@ -210,6 +189,7 @@ class UsernameChecker:
         self.on_result = on_result
         self._main: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._turns: RunTurns | None = None
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -220,22 +200,53 @@ class UsernameChecker:
         async caller, or a library that keeps one), it runs that loop on a thread of its
         own instead of failing.
         """
+        turns = self.take_turns(username, sites)
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return self._run(username, sites)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="username-check") as pool:
-            return pool.submit(self._run, username, sites).result()
-
-    def _run(self, username: str, sites: list[Site]) -> list[CheckResult]:
-        turns = None
-        if self.turns is not None:
-            asked = [site.id for site in sites if is_valid_for(site, username)]
-            turns = self.turns.reserve(asked, self._longest_wait(self.run_timeout))
-        results = run_loop(self.check_async(username, sites, turns))
-        if self.turns is not None:
-            self.turns.observe(results)
+            results = run_loop(self.check_async(username, sites, turns))
+        else:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="username-check") as pool:
+                results = pool.submit(run_loop, self.check_async(username, sites, turns)).result()
+        self.after_run(results, turns)
         return results
+
+    def take_turns(self, username: str, sites: list[Site]) -> RunTurns | None:
+        """The run's turns, before its loop starts (see the module's notes)."""
+        if self.turns is None:
+            return None
+        asked = [site.id for site in sites if is_valid_for(site, username)]
+        asking = set(asked)
+        may_control = [
+            site.id
+            for site in sites
+            if site.id in asking
+            and self.control_checks
+            and self.control_memory.get(site.id) is None
+            and control_name(site) is not None
+        ]
+        taken_at = time.monotonic()
+        granted = self.turns.reserve(asked + may_control, self._longest_wait(self.run_timeout))
+        return RunTurns(
+            checks=dict(zip(asked, granted[: len(asked)], strict=True)),
+            controls=dict(zip(may_control, granted[len(asked) :], strict=True)),
+            taken_at=taken_at,
+        )
+
+    def after_run(self, results: list[CheckResult], turns: RunTurns | None) -> None:
+        """Give back the control turns no control check used; set the pauses answers
+        asked for."""
+        if self.turns is None or turns is None:
+            return
+        controlled = {r.site.id for r in results if r.control_result is not None}
+        unused = [
+            site_id
+            for site_id, turn in turns.controls.items()
+            if turn.state == "ok" and site_id not in controlled
+        ]
+        if unused:
+            self.turns.give_back(unused)
+        self.turns.observe(results)
 
     def _longest_wait(self, time_left: float) -> float:
         """A check may wait for its site's turn as long as it can still end in time."""
@@ -247,28 +258,23 @@ class UsernameChecker:
             self._loop.call_soon_threadsafe(self._main.cancel)
 
     async def check_async(
-        self, username: str, sites: list[Site], turns: dict[str, Turn] | None = None
+        self, username: str, sites: list[Site], turns: RunTurns | None = None
     ) -> list[CheckResult]:
-        """Check every site; with ``turns`` (taken by ``check``) each site waits for its
+        """Check every site; with ``turns`` (from ``take_turns``) each site waits for its
         own and is not asked without one."""
         self._loop = asyncio.get_running_loop()
         self._main = asyncio.current_task()
-        self._deadline = time.monotonic() + self.run_timeout
-        self._later_turns = (
-            _TurnBatches(self.turns, lambda: self._longest_wait(self._deadline - time.monotonic()))
-            if self.turns is not None
-            else None
-        )
+        self._turns = turns
         results: dict[str, CheckResult] = {}
         to_ask = []
         for site in sites:
-            turn = turns.get(site.id) if turns is not None else None
+            turn = turns.checks.get(site.id) if turns is not None else None
             if not is_valid_for(site, username):
                 results[site.id] = self._skipped(site, username)
             elif turns is not None and (turn is None or turn.state != "ok"):
                 results[site.id] = self._no_turn(site, username, turn)
             else:
-                to_ask.append((site, turn.wait if turn is not None else 0.0))
+                to_ask.append((site, turns.wait_left(turn) if turns is not None else 0.0))
                 continue
             self._report(results[site.id])
 
@@ -341,11 +347,11 @@ class UsernameChecker:
         name = control_name(site)
         if name is None:
             return replace(result, control="not possible: the site's rules admit no random name")
-        if self._later_turns is not None:
-            turn = await self._later_turns.take(site.id)
-            if turn.state != "ok":
+        if self._turns is not None:
+            turn = self._turns.controls.get(site.id)
+            if turn is None or turn.state != "ok":
                 return replace(result, control=f"not run: {self._turn_refusal(turn)}")
-            await asyncio.sleep(turn.wait)
+            await asyncio.sleep(self._turns.wait_left(turn))
         async with semaphore:
             control = await self._probe(site, name)
         if control.state == CheckState.FOUND:

@@ -17,7 +17,8 @@ and the kernel's: one connection per site, reused for its control check.
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Coroutine
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -61,6 +62,64 @@ def run_loop(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine on a new event loop of its own: uvloop where it is installed."""
     with asyncio.Runner(loop_factory=uvloop.new_event_loop if uvloop else None) as runner:
         return runner.run(coroutine)
+
+
+def green_threads() -> bool:
+    """Whether this process's threads are gevent's greenlets (a gevent pool worker)."""
+    try:
+        from gevent import monkey
+    except ImportError:  # pragma: no cover - gevent is pinned
+        return False
+    return monkey.is_module_patched("threading")
+
+
+class Running:
+    """A function running apart: ``wait`` for it (True when it ended), then its
+    ``result`` (or its exception, raised here)."""
+
+    def __init__(self, wait: Callable[[float | None], bool], outcome: dict[str, Any]):
+        self._wait = wait
+        self._outcome = outcome
+
+    def wait(self, timeout: float | None) -> bool:
+        return self._wait(timeout)
+
+    def result(self) -> Any:
+        if "error" in self._outcome:
+            raise self._outcome["error"]
+        return self._outcome["result"]
+
+
+def run_apart(function: Callable[[], T], *, name: str) -> Running:
+    """Start ``function`` on a thread of its own.
+
+    On a gevent worker it must be a real thread, not a greenlet: an event loop on a
+    greenlet would hold the whole worker while it runs (its waits are not gevent's), and
+    every other greenlet of the thread would see a running loop, which Django takes for
+    an async context and refuses database work in. gevent's pool of real threads gives
+    one, and its result is waited for without blocking the other greenlets.
+    """
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = function()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            outcome["error"] = exc
+
+    if green_threads():
+        import gevent
+
+        done = gevent.get_hub().threadpool.spawn(run)
+        return Running(lambda timeout: done.wait(timeout) is not None or done.ready(), outcome)
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+
+    def wait(timeout: float | None) -> bool:
+        thread.join(timeout)
+        return not thread.is_alive()
+
+    return Running(wait, outcome)
 
 
 # Name lookups a run may have under way at once. A run meets hundreds of hosts it has
@@ -151,8 +210,10 @@ class SiteTransport:
     async def opened(self) -> AsyncIterator["SiteTransport"]:
         http_proxy = self.proxy if self.proxy and self.proxy.startswith("http") else None
         self._http_proxy = http_proxy
-        # The connector does not close a resolver it was given: closed below.
-        resolver = PooledResolver()
+        # The connector does not close a resolver it was given: closed below. On a gevent
+        # worker, Python's threads are greenlets that this loop would never let run: name
+        # lookups then go to the loop's own (uvloop's are libuv's threads, not Python's).
+        resolver = aiohttp.ThreadedResolver() if green_threads() else PooledResolver()
         self._session = aiohttp.ClientSession(
             connector=_connector(
                 self.proxy if not http_proxy else None, self.concurrency, resolver

@@ -184,3 +184,25 @@ def test_a_job_held_back_past_the_bound_fails_with_the_reason(settings, target):
     assert job.error == (
         "Gave up after waiting 2 times for its turn: github is paused for 3000 s more: quota used up"
     )
+
+
+@pytest.mark.django_db
+def test_a_part_held_back_by_a_platform_sends_the_job_again_keeping_the_parts_done(target):
+    """A 429 on the second page of posts is a wait, not a failed part: the job goes again
+    (without using a retry) rather than ending partial."""
+
+    def work(ctx):
+        with ctx.step("profile"):
+            pass
+        with ctx.step("posts"):
+            raise RateLimited("bluesky rate limit reached for the author feed", retry_after=20)
+
+    task = FakeTask()
+    with pytest.raises(Retry):
+        run(task, target, work)
+
+    job = target.jobs.get()
+    assert job.state == JobState.RETRYING
+    assert job.result["steps"]["profile"]["state"] == "succeeded"
+    assert "posts" not in job.result["steps"]
+    assert task.limits == [1] and 20 <= task.countdowns[0] <= 21

@@ -11,7 +11,6 @@ What an analyst gets for ``username:NAME``:
 """
 
 import logging
-import threading
 import time
 from collections import Counter
 from typing import Any
@@ -28,7 +27,7 @@ from ... import platforms, ratelimit
 from ...usernames.checker import CheckResult, InMemoryControlMemory, UsernameChecker
 from ...usernames.detection import CheckState
 from ...usernames.manifest import Site, load_sites, select_sites
-from ...usernames.transport import SiteTransport
+from ...usernames.transport import SiteTransport, run_apart, run_loop
 from .graph import ACCOUNT, HAS_ACCOUNT, USERNAME
 
 logger = logging.getLogger(__name__)
@@ -69,10 +68,14 @@ class SiteTurns:
         else:
             self.limits = dict.fromkeys(self.names.values(), limit)
 
-    def reserve(self, site_ids: list[str], max_wait: float) -> dict[str, ratelimit.Grant]:
-        wanted = {self.names[i]: self.limits[self.names[i]] for i in site_ids}
-        grants = ratelimit.backend().reserve_many(wanted, max_wait)
-        return {i: grants[self.names[i]] for i in site_ids}
+    def reserve(self, site_ids: list[str], max_wait: float) -> list[ratelimit.Grant]:
+        return ratelimit.backend().reserve_many(self._wanted(site_ids), max_wait)
+
+    def give_back(self, site_ids: list[str]) -> None:
+        ratelimit.backend().give_back(self._wanted(site_ids))
+
+    def _wanted(self, site_ids: list[str]) -> list[tuple[str, ratelimit.Limit]]:
+        return [(self.names[i], self.limits[self.names[i]]) for i in site_ids]
 
     def observe(self, results: list[CheckResult]) -> None:
         """A site that asked us to wait (Retry-After, 429) is paused for every worker."""
@@ -122,35 +125,31 @@ class _CacheControlMemory(InMemoryControlMemory):
 
 
 def _run_checks(ctx: JobContext, username: str, sites: list[Site]) -> list[CheckResult]:
-    """The checks run on their own thread; this one reports progress and stops them
-    when the investigation is cancelled."""
+    """The checks' event loop runs on a thread of its own (a real one on a gevent worker,
+    see ``run_apart``); this one takes the sites' turns before it and gives back the
+    unused ones after, reports progress meanwhile and stops it when the investigation is
+    cancelled."""
     done = Counter()
     memory = _CacheControlMemory(sites)
     checker = build_checker(
         memory, on_result=lambda result: done.update(["n"]), turns=SiteTurns(sites)
     )
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["results"] = checker.check(username, sites)
-        except BaseException as exc:  # noqa: BLE001 - handed to the job's thread
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run, name=f"username-check-{ctx.job_id}", daemon=True)
-    worker.start()
+    turns = checker.take_turns(username, sites)
+    running = run_apart(
+        lambda: run_loop(checker.check_async(username, sites, turns)),
+        name=f"username-check-{ctx.job_id}",
+    )
     try:
-        while worker.is_alive():
-            worker.join(_PROGRESS_EVERY)
+        while not running.wait(_PROGRESS_EVERY):
             ctx.progress(5 + int(75 * done["n"] / max(1, len(sites))))
     except JobCancelled:
         checker.stop()
-        worker.join()
+        running.wait(None)
         raise
-    if "error" in outcome:
-        raise outcome["error"]
+    results = running.result()
+    checker.after_run(results, turns)
     memory.save()
-    return outcome["results"]
+    return results
 
 
 def _evidence(writer: GraphWriter, result: CheckResult):

@@ -57,3 +57,20 @@ def test_username_sites_keep_their_own_limits_across_runs(settings, simulate, ch
     assert not second["throttling"].requested
     assert len(simulation.requests_for("throttling")) == 1
     assert ratelimit.state("site:throttling").paused_until is not None
+
+
+@pytest.mark.django_db
+def test_a_control_turn_no_check_used_is_given_back(settings, simulate, checker_for):
+    """A run takes a second turn where a control check may follow; when the name is not
+    found there is no control check, and the turn goes back to the site's bucket."""
+    lean = make_site("lean", {"method": "status", "missing_status": []})
+    PlatformLimit.objects.create(platform="site:lean", requests_per_second=0.05, burst=2)
+    simulation = simulate([lean], present=["alice"])
+    checker = checker_for(simulation, site_timeout=1.0, run_timeout=3.0, turns=SiteTurns([lean]))
+
+    first = checker.check("bob", [lean])[0]
+    second = checker.check("carol", [lean])[0]
+
+    assert first.state == second.state == CheckState.NOT_FOUND
+    # Two turns in 40 s: the second run had one only because the first gave one back.
+    assert second.requested and len(simulation.requests_for("lean")) == 2
