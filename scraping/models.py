@@ -7,8 +7,10 @@ from django.db import models
 class PlatformLimit(models.Model):
     """The limits one platform is held to, by every worker together.
 
-    A row overrides the platform's default from settings (RATE_LIMITS); workers read it
-    again within a few seconds of a change, so no restart is needed.
+    A row set here overrides the platform's default from settings (RATE_LIMITS); workers
+    read it again within a few seconds of a change, so no restart is needed. The admin
+    page adds a row for every platform it knows of, which follows settings (``overridden``
+    false, values copied for display) until an admin changes it.
     """
 
     platform = models.CharField(
@@ -33,6 +35,13 @@ class PlatformLimit(models.Model):
         default=0, help_text="Requests in flight at once, all workers together; 0 means any."
     )
     note = models.CharField(max_length=300, blank=True, help_text="Why these numbers.")
+    overridden = models.BooleanField(
+        default=True,
+        help_text=(
+            "Set here: these numbers hold. Otherwise the row follows settings (RATE_LIMITS) "
+            "and only shows them."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,7 +1,8 @@
 """The limits in force for a platform, the first found of: the admin's row for the
 platform, the admin's row for its family, the settings' default for the platform, for
-its family, and ``default``. They are kept a few seconds in each process so that a busy
-worker does not ask the database before every request."""
+its family, and ``default``. Only rows an admin set count: a row the admin page added
+follows settings until an admin changes it. They are kept a few seconds in each process
+so that a busy worker does not ask the database before every request."""
 
 import threading
 import time
@@ -60,7 +61,7 @@ def limits_for(platforms: list[str]) -> dict[str, Limit]:
     names = set(missing) | {family_of(p) for p in missing}
     rows = {
         row.platform: Limit(row.requests_per_second, max(1, row.burst), row.max_concurrent)
-        for row in PlatformLimit.objects.filter(platform__in=names)
+        for row in PlatformLimit.objects.filter(platform__in=names, overridden=True)
     }
     expires = now + settings.RATE_LIMIT_CACHE_SECONDS
     with _lock:

@@ -182,3 +182,79 @@ def test_the_admin_lists_every_family_seen_with_its_hosts_and_pauses(client):
         {"action": "resume_now", "_selected_action": [site_row.pk]},
     )
     assert ratelimit.state("site:gitlab").paused_until is None
+
+
+def _list_edit(client, changes: dict[str, dict[str, object]]):
+    """Post the admin list as an admin would after changing the rows named."""
+    rows = list(PlatformLimit.objects.order_by("platform", "-pk"))
+    data = {
+        "form-TOTAL_FORMS": str(len(rows)),
+        "form-INITIAL_FORMS": str(len(rows)),
+        "_save": "Save",
+    }
+    for index, row in enumerate(rows):
+        values = {
+            "id": row.pk,
+            "requests_per_second": row.requests_per_second,
+            "burst": row.burst,
+            "max_concurrent": row.max_concurrent,
+            **changes.get(row.platform, {}),
+        }
+        data.update({f"form-{index}-{field}": value for field, value in values.items()})
+    return client.post(reverse("admin:scraping_platformlimit_changelist"), data)
+
+
+@pytest.mark.django_db
+def test_rows_the_admin_page_adds_follow_settings_until_an_admin_changes_them(client, settings):
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
+    client.force_login(admin)
+    changelist = reverse("admin:scraping_platformlimit_changelist")
+    client.get(changelist)
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "github": (7.0, 3, 2)}
+    ratelimit.forget_cached_limits()
+
+    page = client.get(changelist).content.decode()
+    github = PlatformLimit.objects.get(platform="github")
+
+    assert ratelimit.limit_for("github") == ratelimit.Limit(7.0, 3, 2)
+    assert (github.overridden, github.requests_per_second, github.burst) == (False, 7.0, 3)
+    assert "from settings" in page and "set here" not in page
+
+    response = _list_edit(client, {"github": {"requests_per_second": 40}})
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "github": (9.0, 3, 2)}
+    client.get(changelist)
+    ratelimit.forget_cached_limits()
+    github.refresh_from_db()
+
+    assert response.status_code == 302
+    assert ratelimit.limit_for("github") == ratelimit.Limit(40.0, 3, 2)
+    assert (github.overridden, github.requests_per_second, github.note) == (True, 40.0, "")
+    assert list(PlatformLimit.objects.filter(overridden=True)) == [github]  # others unchanged
+
+    client.post(changelist, {"action": "follow_settings", "_selected_action": [github.pk]})
+    github.refresh_from_db()
+
+    assert ratelimit.limit_for("github") == ratelimit.Limit(9.0, 3, 2)
+    assert (github.overridden, github.requests_per_second) == (False, 9.0)
+    assert github.note == "Default from settings (RATE_LIMITS)."
+
+
+@pytest.mark.django_db
+def test_a_row_added_by_hand_in_the_admin_sets_its_host_apart(client):
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
+    client.force_login(admin)
+
+    client.post(
+        reverse("admin:scraping_platformlimit_add"),
+        {
+            "platform": "mastodon:fosstodon.org",
+            "requests_per_second": 0.5,
+            "burst": 2,
+            "max_concurrent": 1,
+            "note": "Asked us to slow down",
+        },
+    )
+
+    row = PlatformLimit.objects.get(platform="mastodon:fosstodon.org")
+    assert row.overridden is True
+    assert ratelimit.limit_for("mastodon:fosstodon.org") == ratelimit.Limit(0.5, 2, 1)
