@@ -70,7 +70,8 @@ RATE_LIMIT_CACHE_SECONDS = env_float("RATE_LIMIT_CACHE_SECONDS", 5.0)
 # A request waits in the worker at most this long for its turn or for a pause to end;
 # a longer wait hands the job back to Celery to retry when the platform is open again.
 RATE_LIMIT_MAX_WAIT = env_float("RATE_LIMIT_MAX_WAIT", 60.0)
-# A 429 or 503 without Retry-After pauses its platform this long.
+# A 429 that gives no time to come back (or zero, or a time past) pauses its platform this
+# long.
 RATE_LIMIT_DEFAULT_PAUSE = env_float("RATE_LIMIT_DEFAULT_PAUSE", 30.0)
 # The longest pause an answer can impose (Retry-After, a quota reset): GitHub's quotas
 # reset within the hour; a longer wait asked for is kept to this.
