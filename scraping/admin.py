@@ -23,6 +23,8 @@ def ensure_platform_rows(seen: set[str]) -> None:
     that the family's row holds them all; an admin adds one to set a host apart."""
     names = {name for name in settings.RATE_LIMITS if name != "default"}
     names |= {platforms.family_of(name) for name in seen}
+    # A seen name too long for a row would fail the whole page; no target produces one.
+    names = {name for name in names if len(name) <= platforms.MAX_LENGTH}
 
     rows = PlatformLimit.objects.filter(Q(platform__in=names) | Q(overridden=False))
     existing = {row.platform: row for row in rows}

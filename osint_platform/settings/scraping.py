@@ -9,11 +9,17 @@ missing from a table below gets its ``default`` entry, so a new source is polite
 first request; give it a line here when its published limits are known.
 """
 
+import math
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .celery import CELERY_BROKER_TRANSPORT_OPTIONS
 from .core import REDIS_URL
 from .env import env_bool, env_float, env_int, env_map, env_str
+
+# The slowest rate a limit may have, one request in 1,000 s (0 means no limit): the time
+# between turns is kept in Redis in milliseconds, and a slower rate overflows it.
+RATE_LIMIT_MIN_RATE = 0.001
 
 
 def _limits(raw: dict[str, str]) -> dict[str, tuple[float, int, int]]:
@@ -27,6 +33,11 @@ def _limits(raw: dict[str, str]) -> dict[str, tuple[float, int, int]]:
             raise ImproperlyConfigured(
                 f"RATE_LIMITS: {platform}={text!r} must be rate:burst:concurrent, e.g. 5:10:8"
             ) from exc
+        if not (rate == 0 or RATE_LIMIT_MIN_RATE <= rate < math.inf):
+            raise ImproperlyConfigured(
+                f"RATE_LIMITS: {platform}={text!r}: the rate must be 0 (no limit) or at least "
+                f"{RATE_LIMIT_MIN_RATE} requests a second (one in {1 / RATE_LIMIT_MIN_RATE:,.0f} s)"
+            )
         limits[platform] = (rate, max(1, burst), max(0, concurrent))
     return limits
 
