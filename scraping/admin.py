@@ -160,8 +160,11 @@ class PlatformLimitAdmin(admin.ModelAdmin):
     @admin.action(description="Resume the selected platforms now (end their pause)")
     def resume_now(self, request, queryset):
         chosen = set(queryset.values_list("platform", flat=True))
+        # Hosts of the families chosen; a platform chosen is not a host of its own.
         paused_hosts = [
-            name for name, _, _ in ratelimit.paused() if platforms.family_of(name) in chosen
+            name
+            for name, _, _ in ratelimit.paused()
+            if name not in chosen and platforms.family_of(name) in chosen
         ]
         for name in chosen | set(paused_hosts):
             ratelimit.resume(name)

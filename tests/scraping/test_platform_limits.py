@@ -307,3 +307,24 @@ def test_the_admin_list_leaves_out_a_seen_name_too_long_for_a_row(admin_client):
 
     assert response.status_code == 200
     assert not PlatformLimit.objects.filter(platform__startswith="xxx").exists()
+
+
+@pytest.mark.django_db
+def test_resuming_counts_only_the_paused_hosts_of_the_families_chosen(admin_client):
+    changelist = reverse("admin:scraping_platformlimit_changelist")
+    admin_client.get(changelist)
+    ratelimit.pause("bluesky", 300, "HTTP 429 with Retry-After")
+    ratelimit.pause("site", 300, "HTTP 429 with Retry-After")
+    ratelimit.pause("site:gitlab", 300, "HTTP 429 with Retry-After")
+    bluesky, site = (PlatformLimit.objects.get(platform=name).pk for name in ("bluesky", "site"))
+
+    alone = admin_client.post(
+        changelist, {"action": "resume_now", "_selected_action": [bluesky]}, follow=True
+    )
+    family = admin_client.post(
+        changelist, {"action": "resume_now", "_selected_action": [site]}, follow=True
+    )
+
+    assert "1 platform(s) resumed." in alone.content.decode()
+    assert "1 platform(s) resumed, with 1 paused host(s) of theirs." in family.content.decode()
+    assert ratelimit.paused() == []
