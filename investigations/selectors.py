@@ -6,7 +6,16 @@ from typing import Any
 from django.db.models import Count, F, Q, QuerySet
 
 from . import registry
-from .models import Entity, Investigation, Job, JobPhase, Relationship, Target, TargetStatus
+from .models import (
+    Entity,
+    Investigation,
+    InvestigationStatus,
+    Job,
+    JobPhase,
+    Relationship,
+    Target,
+    TargetStatus,
+)
 from .targets import shown_as
 
 
@@ -222,6 +231,21 @@ def collection_state(investigation: Investigation) -> dict[str, Any]:
         "platforms": platforms,
         "fresh": bool(investigation.options.get("fresh")),
     }
+
+
+# Pause banners a page shows before it sums up the rest in one line: a run over thousands
+# of web sites can have hundreds of hosts paused at once.
+PAUSE_BANNERS = 10
+
+
+def pause_banners(investigation: Investigation, platforms: list[dict[str, Any]]) -> dict[str, Any]:
+    """The paused platforms a page names (the first PAUSE_BANNERS) and how many more there
+    are; none once the investigation has ended, as its requests no longer wait."""
+    if investigation.status not in (InvestigationStatus.QUEUED, InvestigationStatus.RUNNING):
+        return {"shown": [], "more": 0}
+
+    paused = [p for p in platforms if p.get("paused_until")]
+    return {"shown": paused[:PAUSE_BANNERS], "more": max(0, len(paused) - PAUSE_BANNERS)}
 
 
 def step_rows(investigation_id: int) -> list[dict[str, Any]]:

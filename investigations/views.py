@@ -66,13 +66,15 @@ def investigation_detail(request, pk: int):
     if status not in (*TargetStatus.values, selectors.REJECTED):
         status = None
     target_table = selectors.TargetTable(investigation, status)
+    collection = selectors.collection_state(investigation)
     context = {
         "investigation": investigation,
         "target_page": Paginator(target_table, TARGETS_PER_PAGE).get_page(request.GET.get("tpage")),
         "target_statuses": _status_filters(investigation),
         "selected_status": status,
         "steps": selectors.step_rows(investigation.pk),
-        "collection": selectors.collection_state(investigation),
+        "collection": collection,
+        "pauses": selectors.pause_banners(investigation, collection["platforms"]),
         "entity_page": Paginator(entities, ENTITIES_PER_PAGE).get_page(request.GET.get("page")),
         "entity_kinds": selectors.entity_kind_counts(investigation.pk),
         "selected_kind": kind,

@@ -3,35 +3,54 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db.models import Q
 
 from . import platforms, ratelimit
 from .models import PlatformLimit
 
+# The note of a row that follows settings, by whether RATE_LIMITS names it (or its family).
+_SETTINGS_NOTES = {
+    True: "Default from settings (RATE_LIMITS).",
+    False: "Seen in use; RATE_LIMITS names it not, so it holds the default.",
+}
+
 
 def ensure_platform_rows(seen: set[str]) -> None:
-    """One row per platform or family named in settings or seen in use, holding its
-    default, so admins see and can change every one; rows already there are left as the
-    admin set them. Hosts of a family (``mastodon:mastodon.social``) get no row of their
-    own, so that the family's row holds them all; an admin adds one to set a host apart."""
+    """One row per platform or family named in settings or seen in use, so admins see and
+    can change every one. A row no admin has changed follows settings: its numbers are
+    copied from them again each time the page lists it, and workers read settings, not
+    the row. Hosts of a family (``mastodon:mastodon.social``) get no row of their own, so
+    that the family's row holds them all; an admin adds one to set a host apart."""
     names = {name for name in settings.RATE_LIMITS if name != "default"}
     names |= {platforms.family_of(name) for name in seen}
-    existing = set(
-        PlatformLimit.objects.filter(platform__in=names).values_list("platform", flat=True)
+    # A seen name too long for a row would fail the whole page; no target produces one.
+    names = {name for name in names if len(name) <= platforms.MAX_LENGTH}
+
+    rows = PlatformLimit.objects.filter(Q(platform__in=names) | Q(overridden=False))
+    existing = {row.platform: row for row in rows}
+    following = [row for row in existing.values() if not row.overridden]
+    changed = [row for row in following if _copy_settings(row)]
+    PlatformLimit.objects.bulk_update(
+        changed, ["requests_per_second", "burst", "max_concurrent", "note"]
     )
-    for platform in sorted(names - existing):
-        limit = ratelimit.default_limit(platform)
-        in_settings = platform in settings.RATE_LIMITS
-        PlatformLimit.objects.get_or_create(
-            platform=platform,
-            defaults={
-                "requests_per_second": limit.requests_per_second,
-                "burst": limit.burst,
-                "max_concurrent": limit.max_concurrent,
-                "note": "Default from settings (RATE_LIMITS)."
-                if in_settings
-                else "Seen in use; RATE_LIMITS names it not, so it holds the default.",
-            },
-        )
+
+    added = []
+    for platform in sorted(names - existing.keys()):
+        row = PlatformLimit(platform=platform, overridden=False)
+        _copy_settings(row)
+        added.append(row)
+    PlatformLimit.objects.bulk_create(added, ignore_conflicts=True)
+
+
+def _copy_settings(row: PlatformLimit) -> bool:
+    """Give a row that follows settings their numbers and note; True if any changed."""
+    limit = ratelimit.default_limit(row.platform)
+    named = bool({row.platform, platforms.family_of(row.platform)} & settings.RATE_LIMITS.keys())
+    values = (limit.requests_per_second, limit.burst, limit.max_concurrent, _SETTINGS_NOTES[named])
+    if values == (row.requests_per_second, row.burst, row.max_concurrent, row.note):
+        return False
+    row.requests_per_second, row.burst, row.max_concurrent, row.note = values
+    return True
 
 
 _request_state = threading.local()
@@ -40,14 +59,16 @@ _request_state = threading.local()
 @admin.register(PlatformLimit)
 class PlatformLimitAdmin(admin.ModelAdmin):
     """Platforms with their limits and live state. A change reaches every worker within
-    RATE_LIMIT_CACHE_SECONDS, without a restart. A family's row (``mastodon``) holds each
-    of its hosts that has no row of its own, and shows those asked and those paused."""
+    RATE_LIMIT_CACHE_SECONDS, without a restart, and holds until an admin makes the row
+    follow settings again. A family's row (``mastodon``) holds each of its hosts that
+    has no row of its own, and shows those asked and those paused."""
 
     list_display = (
         "platform",
         "requests_per_second",
         "burst",
         "max_concurrent",
+        "limits_from",
         "state",
         "in_flight",
         "hosts_seen",
@@ -55,7 +76,8 @@ class PlatformLimitAdmin(admin.ModelAdmin):
     )
     list_editable = ("requests_per_second", "burst", "max_concurrent")
     search_fields = ("platform",)
-    actions = ["resume_now"]
+    exclude = ("overridden",)
+    actions = ["resume_now", "follow_settings"]
 
     def changelist_view(self, request, extra_context=None):
         # Read once for the whole list; kept per thread, as this admin object serves
@@ -102,6 +124,10 @@ class PlatformLimitAdmin(admin.ModelAdmin):
             if name != obj.platform and platforms.family_of(name) == obj.platform
         )
 
+    @admin.display(description="Limits", ordering="overridden")
+    def limits_from(self, obj) -> str:
+        return "set here" if obj.overridden else "from settings"
+
     @admin.display(description="State")
     def state(self, obj) -> str:
         current = self._state(obj)
@@ -134,8 +160,11 @@ class PlatformLimitAdmin(admin.ModelAdmin):
     @admin.action(description="Resume the selected platforms now (end their pause)")
     def resume_now(self, request, queryset):
         chosen = set(queryset.values_list("platform", flat=True))
+        # Hosts of the families chosen; a platform chosen is not a host of its own.
         paused_hosts = [
-            name for name, _, _ in ratelimit.paused() if platforms.family_of(name) in chosen
+            name
+            for name, _, _ in ratelimit.paused()
+            if name not in chosen and platforms.family_of(name) in chosen
         ]
         for name in chosen | set(paused_hosts):
             ratelimit.resume(name)
@@ -145,6 +174,27 @@ class PlatformLimitAdmin(admin.ModelAdmin):
             + (f", with {len(paused_hosts)} paused host(s) of theirs." if paused_hosts else "."),
         )
 
+    @admin.action(description="Follow the defaults from settings again")
+    def follow_settings(self, request, queryset):
+        rows = list(queryset)
+        for row in rows:
+            row.overridden = False
+            _copy_settings(row)
+        PlatformLimit.objects.bulk_update(
+            rows, ["overridden", "requests_per_second", "burst", "max_concurrent", "note"]
+        )
+        ratelimit.forget_cached_limits()
+        self.message_user(
+            request,
+            f"{len(rows)} platform(s) follow the defaults from settings (RATE_LIMITS) again.",
+        )
+
     def save_model(self, request, obj, form, change):
+        # A save from the change form or from the list sets the numbers here, whatever
+        # settings say from now on; the note written for a row that followed them is no
+        # longer true.
+        obj.overridden = True
+        if obj.note in _SETTINGS_NOTES.values():
+            obj.note = ""
         super().save_model(request, obj, form, change)
         ratelimit.forget_cached_limits()

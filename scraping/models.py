@@ -1,14 +1,31 @@
 """Per-platform request limits that admins can change while workers run."""
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+
+
+def validate_rate(value: float) -> None:
+    """0 (no limit) or at least RATE_LIMIT_MIN_RATE: a slower rate would overflow the
+    time between turns that Redis keeps, and stop every request to the platform."""
+    slowest = settings.RATE_LIMIT_MIN_RATE
+    if value != 0 and not value >= slowest:
+        raise ValidationError(
+            "Enter 0 for no rate limit, or at least %(slowest)s requests a second "
+            "(one request in %(seconds)s s).",
+            code="rate_too_low",
+            params={"slowest": slowest, "seconds": f"{1 / slowest:,.0f}"},
+        )
 
 
 class PlatformLimit(models.Model):
     """The limits one platform is held to, by every worker together.
 
-    A row overrides the platform's default from settings (RATE_LIMITS); workers read it
-    again within a few seconds of a change, so no restart is needed.
+    A row set here overrides the platform's default from settings (RATE_LIMITS); workers
+    read it again within a few seconds of a change, so no restart is needed. The admin
+    page adds a row for every platform it knows of, which follows settings (``overridden``
+    false, values copied for display) until an admin changes it.
     """
 
     platform = models.CharField(
@@ -21,8 +38,11 @@ class PlatformLimit(models.Model):
         ),
     )
     requests_per_second = models.FloatField(
-        validators=[MinValueValidator(0.0)],
-        help_text="Sustained rate for all workers together; 0 means no rate limit.",
+        validators=[validate_rate],
+        help_text=(
+            "Sustained rate for all workers together; 0 means no rate limit, and the "
+            "slowest is 0.001 (one request in 1,000 s)."
+        ),
     )
     burst = models.PositiveIntegerField(
         default=1,
@@ -33,6 +53,13 @@ class PlatformLimit(models.Model):
         default=0, help_text="Requests in flight at once, all workers together; 0 means any."
     )
     note = models.CharField(max_length=300, blank=True, help_text="Why these numbers.")
+    overridden = models.BooleanField(
+        default=True,
+        help_text=(
+            "Set here: these numbers hold. Otherwise the row follows settings (RATE_LIMITS) "
+            "and only shows them."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -9,11 +9,17 @@ missing from a table below gets its ``default`` entry, so a new source is polite
 first request; give it a line here when its published limits are known.
 """
 
+import math
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .celery import CELERY_BROKER_TRANSPORT_OPTIONS
 from .core import REDIS_URL
 from .env import env_bool, env_float, env_int, env_map, env_str
+
+# The slowest rate a limit may have, one request in 1,000 s (0 means no limit): the time
+# between turns is kept in Redis in milliseconds, and a slower rate overflows it.
+RATE_LIMIT_MIN_RATE = 0.001
 
 
 def _limits(raw: dict[str, str]) -> dict[str, tuple[float, int, int]]:
@@ -27,6 +33,11 @@ def _limits(raw: dict[str, str]) -> dict[str, tuple[float, int, int]]:
             raise ImproperlyConfigured(
                 f"RATE_LIMITS: {platform}={text!r} must be rate:burst:concurrent, e.g. 5:10:8"
             ) from exc
+        if not (rate == 0 or RATE_LIMIT_MIN_RATE <= rate < math.inf):
+            raise ImproperlyConfigured(
+                f"RATE_LIMITS: {platform}={text!r}: the rate must be 0 (no limit) or at least "
+                f"{RATE_LIMIT_MIN_RATE} requests a second (one in {1 / RATE_LIMIT_MIN_RATE:,.0f} s)"
+            )
         limits[platform] = (rate, max(1, burst), max(0, concurrent))
     return limits
 
@@ -72,7 +83,8 @@ RATE_LIMIT_CACHE_SECONDS = env_float("RATE_LIMIT_CACHE_SECONDS", 5.0)
 # wait, not a fault: it uses no retry). Short, so that a worker's slots are not all held
 # by jobs waiting on one busy platform while others' jobs queue.
 RATE_LIMIT_MAX_WAIT = env_float("RATE_LIMIT_MAX_WAIT", 10.0)
-# A 429 or 503 without Retry-After pauses its platform this long.
+# A 429 that gives no time to come back (or zero, or a time past) pauses its platform this
+# long.
 RATE_LIMIT_DEFAULT_PAUSE = env_float("RATE_LIMIT_DEFAULT_PAUSE", 30.0)
 # The longest pause an answer can impose (Retry-After, a quota reset): GitHub's quotas
 # reset within the hour; a longer wait asked for is kept to this.

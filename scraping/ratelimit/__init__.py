@@ -52,6 +52,8 @@ __all__ = [
 
 # How long a worker waits before asking again for a concurrency slot.
 _BUSY_POLL = 0.02
+# The longest pause asked for that messages give in seconds; beyond, "over 100 days".
+_LONGEST_SHOWN = 100 * 86400
 _backend: RedisBuckets | LocalBuckets | None = None
 
 
@@ -135,13 +137,12 @@ def pause(platform: str, seconds: float, reason: str) -> datetime:
     the pause ends."""
     longest = settings.RATE_LIMIT_MAX_PAUSE
     if seconds > longest:
+        # An answer may ask for no end at all (inf) or for ages; its number is not shown.
+        asked = f"{seconds:.0f} s" if seconds <= _LONGEST_SHOWN else "over 100 days"
         logger.warning(
-            "Pause of %.0f s asked for; kept to %.0f s",
-            seconds,
-            longest,
-            extra={"source": platform},
+            "Pause of %s asked for; kept to %.0f s", asked, longest, extra={"source": platform}
         )
-        reason = f"{reason} (asked {seconds:.0f} s, kept to {longest:.0f} s)"
+        reason = f"{reason} (asked {asked}, kept to {longest:.0f} s)"
         seconds = longest
     until = backend().pause(platform, seconds, reason[:200])
     logger.warning("Platform paused for %.0f s: %s", seconds, reason, extra={"source": platform})

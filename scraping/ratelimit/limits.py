@@ -1,7 +1,8 @@
 """The limits in force for a platform, the first found of: the admin's row for the
 platform, the admin's row for its family, the settings' default for the platform, for
-its family, and ``default``. They are kept a few seconds in each process so that a busy
-worker does not ask the database before every request."""
+its family, and ``default``. Only rows an admin set count: a row the admin page added
+follows settings until an admin changes it. They are kept a few seconds in each process
+so that a busy worker does not ask the database before every request."""
 
 import threading
 import time
@@ -38,6 +39,17 @@ def default_limit(platform: str) -> Limit:
     return Limit(rate, burst, concurrent)
 
 
+def _rate(requests_per_second: float) -> float:
+    """A row's rate, no slower than RATE_LIMIT_MIN_RATE: the admin form refuses slower
+    ones, but a row written otherwise must not overflow the buckets and stop every
+    request to its platform."""
+    if requests_per_second <= 0:
+        return 0.0
+    if not requests_per_second >= settings.RATE_LIMIT_MIN_RATE:  # also NaN
+        return settings.RATE_LIMIT_MIN_RATE
+    return requests_per_second
+
+
 def limit_for(platform: str) -> Limit:
     return limits_for([platform])[platform]
 
@@ -59,8 +71,8 @@ def limits_for(platforms: list[str]) -> dict[str, Limit]:
 
     names = set(missing) | {family_of(p) for p in missing}
     rows = {
-        row.platform: Limit(row.requests_per_second, max(1, row.burst), row.max_concurrent)
-        for row in PlatformLimit.objects.filter(platform__in=names)
+        row.platform: Limit(_rate(row.requests_per_second), max(1, row.burst), row.max_concurrent)
+        for row in PlatformLimit.objects.filter(platform__in=names, overridden=True)
     }
     expires = now + settings.RATE_LIMIT_CACHE_SECONDS
     with _lock:

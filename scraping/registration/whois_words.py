@@ -26,6 +26,13 @@ _THROTTLED = re.compile(
             r"whois\s+limit\s+exceeded",
             r"daily\s+whois-limit",
             r"connection\s+refused;\s+access",
+            # "You have been rate limited" or a line that starts so; not a disclaimer's
+            # "access to this service is rate limited".
+            r"(?:been|are|currently)\s+rate[\s-]?limited",
+            r"(?:^|\n)[%#\s]*rate[\s-]?limited\b",
+            r"allowed\s+(?:queries|requests|lookups)\s+(?:has\s+been\s+|have\s+been\s+)?exceeded",
+            # RIPE and the other RIRs on its software: "%ERROR:201: access denied".
+            r"%\s*error:\s*201\b",
         )
     ),
     re.IGNORECASE,

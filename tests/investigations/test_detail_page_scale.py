@@ -118,3 +118,60 @@ def test_the_targets_table_filters_by_status_and_pages_on(client, large):
     assert target_cells(rejected) == [f"nope {n}" for n in range(100, 150)]
     # Refused inputs follow the targets in the unfiltered table.
     assert target_cells(last) == [f"nope {n}" for n in range(100)]
+
+
+def _domain_job(investigation, state=JobState.RUNNING, error=""):
+    target = TargetFactory(investigation=investigation, kind="domain", value="example.com")
+    return Job.objects.create(
+        investigation=investigation,
+        target=target,
+        phase=JobPhase.SCRAPING,
+        name="domain",
+        task_name="scraping.tasks.analyze_domain_task",
+        state=state,
+        error=error,
+    )
+
+
+@pytest.mark.django_db
+def test_a_job_waiting_for_its_turn_says_why_on_the_page(client):
+    user = UserFactory()
+    client.force_login(user)
+    investigation = InvestigationFactory(owner=user)
+    waiting = "Waiting for its turn: rdap:rdap.example is paused for 80 s more: HTTP 429"
+    _domain_job(investigation, state=JobState.RETRYING, error=waiting)
+
+    page = client.get(reverse("investigations:detail", args=[investigation.pk])).content.decode()
+
+    assert f'<div class="muted job-waiting">{waiting}</div>' in page
+
+
+@pytest.mark.django_db
+def test_hundreds_of_paused_hosts_show_as_ten_banners_and_a_count(client):
+    user = UserFactory()
+    client.force_login(user)
+    investigation = InvestigationFactory(owner=user)
+    _domain_job(investigation)
+    for number in range(15):
+        ratelimit.pause(f"web:site{number:02d}.example", 300, "HTTP 429 with Retry-After")
+
+    page = client.get(reverse("investigations:detail", args=[investigation.pk])).content.decode()
+    api = client.get(f"/api/investigations/{investigation.pk}/").json()
+
+    assert page.count('class="flash warning platform-pause"') == 11
+    assert "And 5 more platforms paused." in page
+    assert sum(1 for p in api["collection"]["platforms"] if p["paused_until"]) == 15
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", ["completed", "failed", "cancelled", "partial"])
+def test_an_investigation_that_has_ended_shows_no_pause(client, status):
+    user = UserFactory()
+    client.force_login(user)
+    investigation = InvestigationFactory(owner=user, status=status)
+    _domain_job(investigation, state=JobState.SUCCEEDED)
+    ratelimit.pause("web:example.com", 300, "HTTP 429 with Retry-After")
+
+    page = client.get(reverse("investigations:detail", args=[investigation.pk])).content.decode()
+
+    assert "is paused until" not in page

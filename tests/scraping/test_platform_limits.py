@@ -8,6 +8,7 @@ import time
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
 from investigations.errors import TransientError
@@ -182,3 +183,148 @@ def test_the_admin_lists_every_family_seen_with_its_hosts_and_pauses(client):
         {"action": "resume_now", "_selected_action": [site_row.pk]},
     )
     assert ratelimit.state("site:gitlab").paused_until is None
+
+
+def _list_edit(client, changes: dict[str, dict[str, object]]):
+    """Post the admin list as an admin would after changing the rows named."""
+    rows = list(PlatformLimit.objects.order_by("platform", "-pk"))
+    data = {
+        "form-TOTAL_FORMS": str(len(rows)),
+        "form-INITIAL_FORMS": str(len(rows)),
+        "_save": "Save",
+    }
+    for index, row in enumerate(rows):
+        values = {
+            "id": row.pk,
+            "requests_per_second": row.requests_per_second,
+            "burst": row.burst,
+            "max_concurrent": row.max_concurrent,
+            **changes.get(row.platform, {}),
+        }
+        data.update({f"form-{index}-{field}": value for field, value in values.items()})
+    return client.post(reverse("admin:scraping_platformlimit_changelist"), data)
+
+
+@pytest.mark.django_db
+def test_rows_the_admin_page_adds_follow_settings_until_an_admin_changes_them(
+    admin_client, settings
+):
+    changelist = reverse("admin:scraping_platformlimit_changelist")
+    admin_client.get(changelist)
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "github": (7.0, 3, 2)}
+    ratelimit.forget_cached_limits()
+
+    page = admin_client.get(changelist).content.decode()
+    github = PlatformLimit.objects.get(platform="github")
+
+    assert ratelimit.limit_for("github") == ratelimit.Limit(7.0, 3, 2)
+    assert (github.overridden, github.requests_per_second, github.burst) == (False, 7.0, 3)
+    assert "from settings" in page and "set here" not in page
+
+    response = _list_edit(admin_client, {"github": {"requests_per_second": 40}})
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "github": (9.0, 3, 2)}
+    admin_client.get(changelist)
+    ratelimit.forget_cached_limits()
+    github.refresh_from_db()
+
+    assert response.status_code == 302
+    assert ratelimit.limit_for("github") == ratelimit.Limit(40.0, 3, 2)
+    assert (github.overridden, github.requests_per_second, github.note) == (True, 40.0, "")
+    assert list(PlatformLimit.objects.filter(overridden=True)) == [github]  # others unchanged
+
+    admin_client.post(changelist, {"action": "follow_settings", "_selected_action": [github.pk]})
+    github.refresh_from_db()
+
+    assert ratelimit.limit_for("github") == ratelimit.Limit(9.0, 3, 2)
+    assert (github.overridden, github.requests_per_second) == (False, 9.0)
+    assert github.note == "Default from settings (RATE_LIMITS)."
+
+
+@pytest.mark.django_db
+def test_a_row_added_by_hand_in_the_admin_sets_its_host_apart(admin_client):
+
+    admin_client.post(
+        reverse("admin:scraping_platformlimit_add"),
+        {
+            "platform": "mastodon:fosstodon.org",
+            "requests_per_second": 0.5,
+            "burst": 2,
+            "max_concurrent": 1,
+            "note": "Asked us to slow down",
+        },
+    )
+
+    row = PlatformLimit.objects.get(platform="mastodon:fosstodon.org")
+    assert row.overridden is True
+    assert ratelimit.limit_for("mastodon:fosstodon.org") == ratelimit.Limit(0.5, 2, 1)
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_rate_slower_than_one_request_in_1000_seconds(admin_client):
+    fields = {"platform": "slow", "burst": 1, "max_concurrent": 0, "note": ""}
+
+    refused = admin_client.post(
+        reverse("admin:scraping_platformlimit_add"), {**fields, "requests_per_second": "1e-300"}
+    )
+    accepted = admin_client.post(
+        reverse("admin:scraping_platformlimit_add"), {**fields, "requests_per_second": "0.001"}
+    )
+
+    assert "Enter 0 for no rate limit, or at least 0.001 requests a second" in (
+        refused.content.decode()
+    )
+    assert accepted.status_code == 302
+    assert PlatformLimit.objects.get(platform="slow").requests_per_second == 0.001
+
+
+@pytest.mark.django_db
+def test_a_row_slower_than_the_slowest_rate_is_held_to_it_and_requests_still_go():
+    PlatformLimit.objects.create(platform="tiny", requests_per_second=1e-300, burst=1)
+
+    with ratelimit.slot("tiny"):
+        pass
+
+    assert ratelimit.limit_for("tiny") == ratelimit.Limit(0.001, 1, 0)
+
+
+def test_settings_refuse_a_rate_slower_than_the_slowest():
+    from osint_platform.settings.scraping import _limits
+
+    assert _limits({"slow": "0.001:1:1", "open": "0:1:0"}) == {
+        "slow": (0.001, 1, 1),
+        "open": (0.0, 1, 0),
+    }
+    for text in ("1e-300:1:1", "-1:1:1", "nan:1:1"):
+        with pytest.raises(ImproperlyConfigured, match="must be 0 \\(no limit\\) or at least"):
+            _limits({"slow": text})
+
+
+@pytest.mark.django_db
+def test_the_admin_list_leaves_out_a_seen_name_too_long_for_a_row(admin_client):
+    ratelimit.reserve_turns(["x" * 400], max_wait=1.0)
+
+    response = admin_client.get(reverse("admin:scraping_platformlimit_changelist"))
+
+    assert response.status_code == 200
+    assert not PlatformLimit.objects.filter(platform__startswith="xxx").exists()
+
+
+@pytest.mark.django_db
+def test_resuming_counts_only_the_paused_hosts_of_the_families_chosen(admin_client):
+    changelist = reverse("admin:scraping_platformlimit_changelist")
+    admin_client.get(changelist)
+    ratelimit.pause("bluesky", 300, "HTTP 429 with Retry-After")
+    ratelimit.pause("site", 300, "HTTP 429 with Retry-After")
+    ratelimit.pause("site:gitlab", 300, "HTTP 429 with Retry-After")
+    bluesky, site = (PlatformLimit.objects.get(platform=name).pk for name in ("bluesky", "site"))
+
+    alone = admin_client.post(
+        changelist, {"action": "resume_now", "_selected_action": [bluesky]}, follow=True
+    )
+    family = admin_client.post(
+        changelist, {"action": "resume_now", "_selected_action": [site]}, follow=True
+    )
+
+    assert "1 platform(s) resumed." in alone.content.decode()
+    assert "1 platform(s) resumed, with 1 paused host(s) of theirs." in family.content.decode()
+    assert ratelimit.paused() == []

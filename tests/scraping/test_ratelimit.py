@@ -215,3 +215,35 @@ def test_a_pause_an_answer_asks_for_is_kept_to_the_bound(settings):
     assert seconds > 10**9  # what the answer asked for
     assert 595 <= state.paused_until - time.time() <= 601
     assert "kept to 600 s" in state.pause_reason
+
+
+@pytest.mark.parametrize("retry_after", ["-1", "0", "nan", "-inf", "soon"])
+def test_a_429_whose_time_is_zero_past_or_unreadable_pauses_for_the_default(retry_after):
+    now = 1_700_000_000.0
+
+    assert upstream_pause(429, {"retry-after": retry_after}, now, default=30) == (
+        30,
+        "HTTP 429 with a Retry-After that names no time to wait",
+    )
+
+
+def test_a_429_whose_time_has_passed_pauses_for_the_default():
+    now = 1_700_000_000.0
+    past = format_datetime(datetime.fromtimestamp(now - 60, tz=UTC), usegmt=True)
+    spent_quota = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(now - 5))}
+
+    assert upstream_pause(429, {"retry-after": past}, now, default=30)[0] == 30
+    assert upstream_pause(429, spent_quota, now, default=30)[0] == 30
+    assert upstream_pause(503, {"retry-after": "0"}, now, default=30)[0] == 0  # no pause
+
+
+@pytest.mark.django_db
+def test_a_429_asking_for_no_end_pauses_for_the_longest_allowed(settings):
+    settings.RATE_LIMIT_MAX_PAUSE = 600.0
+
+    seconds = ratelimit.observe("bluesky", 429, {"retry-after": "inf"})
+
+    state = ratelimit.state("bluesky")
+    assert seconds == float("inf")
+    assert 595 <= state.paused_until - time.time() <= 601
+    assert state.pause_reason == ("HTTP 429 with Retry-After (asked over 100 days, kept to 600 s)")

@@ -108,6 +108,7 @@ def test_a_quota_text_is_transient_with_the_servers_own_wait():
 def test_a_disclaimer_about_rate_limits_is_not_a_rate_limit():
     text = "Access to the Whois and RDAP services is rate limited. For more\ninformation..."
     assert not is_throttled(text)
+    assert not is_throttled("%ERROR:101: no entries found\n")
     assert find_retry_after("wait 7777777 seconds") == 3600.0
 
 
@@ -135,3 +136,18 @@ def test_python_whois_patterns_that_backtrack_without_end_are_not_run():
 
     assert time.monotonic() - started < 2
     assert record.registered
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "% You have been rate limited. Please wait 60 seconds.\n",
+        "Rate limited\n",
+        "Number of allowed queries exceeded.\n",
+        "%ERROR:201: access denied for 192.0.2.1\n% Access from your host has been denied\n",
+    ],
+)
+def test_these_throttling_texts_are_transient(text):
+    assert is_throttled(text)
+    with pytest.raises(TransientError):
+        parse_whois("example.com", text)
