@@ -26,6 +26,7 @@ from django.core.cache import cache
 
 from investigations.errors import NotFoundError, PermanentError, RateLimited, TransientError
 
+from .. import ratelimit
 from ..http import HttpClient, HttpResponse
 
 logger = logging.getLogger(__name__)
@@ -155,15 +156,21 @@ class GitHubClient:
             wait = self._rate_limit_wait(response)
             if wait is None:
                 break
+            # Every worker waits, not this one alone: a secondary limit said only in the
+            # body (no headers for the HTTP layer to read) pauses GitHub too. The next
+            # request waits for the pause in its turn (RATE_LIMIT_MAX_WAIT at most, then
+            # the job is sent again when GitHub is open).
+            ratelimit.pause(PLATFORM, wait, f"HTTP {response.status}: GitHub's rate limit")
             if wait > self.rate_limit_max_wait:
                 raise RateLimited(
                     f"GitHub rate limit reached (HTTP {response.status}); it resets in {wait:.0f} s",
                     retry_after=wait,
                 )
             logger.warning(
-                "GitHub rate limit reached; waiting %.0f s", wait, extra={"url": full_url}
+                "GitHub rate limit reached; the next request waits %.0f s",
+                wait,
+                extra={"url": full_url},
             )
-            self.sleep(wait)
         else:
             raise RateLimited("GitHub rate limit still reached after waiting", retry_after=60.0)
 

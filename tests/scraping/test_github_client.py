@@ -73,13 +73,13 @@ def test_a_secondary_rate_limit_honours_retry_after(client, github_replay):
         "/users/nvie",
         Reply(403, {"message": "You have exceeded a secondary rate limit."}, {"retry-after": "1"}),
     )
-    sleeps = []
-    client.sleep = sleeps.append
 
     answer = client.get_object("/users/nvie", "user")
 
     assert answer.data["login"] == "nvie"
-    assert sleeps == [1.0]
+    # The second request waited for GitHub's pause (every worker's), in its turn.
+    first, second = github_replay.requests_to("/users/nvie")
+    assert second.received_at - first.received_at >= 0.95
 
 
 @pytest.mark.django_db
@@ -198,3 +198,26 @@ def test_a_page_longer_than_asked_for_is_cut_and_the_list_marked_incomplete(clie
 
     assert len(answer.data) == 100
     assert answer.complete is False
+
+
+@pytest.mark.django_db
+def test_a_secondary_limit_said_only_in_the_body_pauses_github_for_every_worker(
+    github_replay, settings
+):
+    """No rate-limit headers for the HTTP layer to read: the client pauses GitHub itself,
+    so that every worker waits, and the job is handed back rather than held idle."""
+    from investigations.errors import RateLimited
+    from scraping import ratelimit
+
+    settings.RATE_LIMIT_MAX_WAIT = 0.2
+    refusal = Reply(403, {"message": "You have exceeded a secondary rate limit."})
+    github_replay.queue("/users/jacquev6", refusal)
+    client = GitHubClient(base_url=github_replay.url, rate_limit_max_wait=120)
+
+    with pytest.raises(RateLimited, match="github is paused for 60 s more"):
+        client.get_object("/users/jacquev6", "user")
+
+    state = ratelimit.state("github")
+    assert state.paused_until is not None and 55 <= state.paused_until - time.time() <= 61
+    assert state.pause_reason == "HTTP 403: GitHub's rate limit"
+    assert len(github_replay.requests_to("/users/jacquev6")) == 1  # nothing more sent
