@@ -56,8 +56,8 @@ def sites_to_check() -> list[Site]:
 
 class SiteTurns:
     """The username sites' shared limits for one run: each site is the platform
-    ``site:<id>``. Limits are read when the run is set up, on the job's thread; turns and
-    pauses then only touch the rate-limit store, from the checker's own thread."""
+    ``site:<id>``. Limits are read once, when the run is set up; turns are taken before
+    the run's event loop starts and given back after it ends, on the job's thread."""
 
     def __init__(self, sites: list[Site], *, limit: ratelimit.Limit | None = None):
         """``limit`` holds every site to one limit instead of those in force (the
