@@ -63,3 +63,11 @@ def test_production_serves_hashed_compressed_static_files_for_pages_and_admin(tm
         assert served["encoding"] == "gzip", served
         assert "immutable" in served["cache"], served
     assert missing["status"] == 404
+
+
+def test_browsers_asking_for_favicon_ico_are_sent_to_the_projects_icon(client):
+    """The admin's and the browsable API's pages name no icon; browsers ask anyway."""
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/static/favicon.svg"
