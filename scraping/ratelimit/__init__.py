@@ -7,7 +7,8 @@
 ``HttpClient(platform=...)`` does both around every request, so HTTP sources need
 nothing more; a client on another protocol (WHOIS) wraps its queries in ``slot`` and
 calls ``pause`` when its server says to slow down. A run that asks many platforms once
-each (the username sites) takes all its turns in one step with ``reserve_turns``.
+each (the username sites) takes all its turns in one step with ``reserve_turns`` and
+gives back the unused ones with ``give_back_turns``.
 
 A platform's rate, burst and concurrency come from the admin's row or the settings'
 default (see ``limits``). Upstream signals win over our own numbers: a Retry-After, a
@@ -38,6 +39,7 @@ __all__ = [
     "PlatformState",
     "default_limit",
     "forget_cached_limits",
+    "give_back_turns",
     "limit_for",
     "limits_for",
     "observe",
@@ -109,15 +111,22 @@ def slot(platform: str, *, lease_seconds: float = 120.0) -> Iterator[None]:
             buckets.release(platform, lease)
 
 
-def reserve_turns(platforms: list[str], max_wait: float) -> dict[str, Grant]:
-    """One turn on each platform, granted up to ``max_wait`` ahead: a grant "ok" with a
-    wait means send after that many seconds; "paused" and "wait" (no turn within
-    ``max_wait``) mean do not send. No concurrency slot is held: each platform gets one
-    request. (The backend's ``reserve_many`` also takes a platform twice, for two.)"""
-    limits = limits_for(platforms)
-    wanted = [(platform, limits[platform]) for platform in dict.fromkeys(platforms)]
-    grants = backend().reserve_many(wanted, max_wait)
-    return {platform: grant for (platform, _), grant in zip(wanted, grants, strict=True)}
+def reserve_turns(
+    platforms: list[str], max_wait: float, limits: dict[str, Limit] | None = None
+) -> list[Grant]:
+    """A turn on each platform named, in order (one named twice gets two), granted up to
+    ``max_wait`` ahead: a grant "ok" with a wait means send after that many seconds;
+    "paused" and "wait" (no turn within ``max_wait``) mean do not send. No concurrency
+    slot is held. ``limits``: those in force, when the caller has read them already."""
+    limits = limits or limits_for(platforms)
+    return backend().reserve_many([(p, limits[p]) for p in platforms], max_wait)
+
+
+def give_back_turns(platforms: list[str], limits: dict[str, Limit] | None = None) -> None:
+    """Turns taken by ``reserve_turns`` and not used: each platform's next turn comes
+    one interval sooner, as if it had not been taken."""
+    limits = limits or limits_for(platforms)
+    backend().give_back([(p, limits[p]) for p in platforms])
 
 
 def seen() -> set[str]:

@@ -84,16 +84,16 @@ def test_turns_for_many_platforms_are_taken_in_one_step(settings):
     names = ["site:alpha", "site:beta", "site:gamma"]
     ratelimit.pause("site:gamma", 60, "HTTP 429 with Retry-After")
 
-    first = ratelimit.reserve_turns(names, max_wait=5.0)
-    second = ratelimit.reserve_turns(names, max_wait=5.0)
-    third = ratelimit.reserve_turns(names, max_wait=5.0)
-    too_far = ratelimit.reserve_turns(["site:alpha"], max_wait=0.1)
+    first = dict(zip(names, ratelimit.reserve_turns(names, max_wait=5.0), strict=True))
+    second = dict(zip(names, ratelimit.reserve_turns(names, max_wait=5.0), strict=True))
+    third = dict(zip(names, ratelimit.reserve_turns(names, max_wait=5.0), strict=True))
+    (too_far,) = ratelimit.reserve_turns(["site:alpha"], max_wait=0.1)
 
     assert [first[n].state for n in names] == ["ok", "ok", "paused"]
     assert first["site:alpha"].wait == 0 and second["site:alpha"].wait == 0  # the burst of two
     assert third["site:alpha"].state == "ok"
     assert third["site:alpha"].wait == pytest.approx(0.5, abs=0.05)  # then 2 a second
-    assert too_far["site:alpha"].state == "wait" and too_far["site:alpha"].wait > 0.9
+    assert too_far.state == "wait" and too_far.wait > 0.9
     assert first["site:gamma"].reason == "HTTP 429 with Retry-After"
     assert set(names) <= ratelimit.seen()
     assert [name for name, _, _ in ratelimit.paused()] == ["site:gamma"]

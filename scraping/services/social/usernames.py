@@ -69,13 +69,10 @@ class SiteTurns:
             self.limits = dict.fromkeys(self.names.values(), limit)
 
     def reserve(self, site_ids: list[str], max_wait: float) -> list[ratelimit.Grant]:
-        return ratelimit.backend().reserve_many(self._wanted(site_ids), max_wait)
+        return ratelimit.reserve_turns([self.names[i] for i in site_ids], max_wait, self.limits)
 
     def give_back(self, site_ids: list[str]) -> None:
-        ratelimit.backend().give_back(self._wanted(site_ids))
-
-    def _wanted(self, site_ids: list[str]) -> list[tuple[str, ratelimit.Limit]]:
-        return [(self.names[i], self.limits[self.names[i]]) for i in site_ids]
+        ratelimit.give_back_turns([self.names[i] for i in site_ids], self.limits)
 
     def observe(self, results: list[CheckResult]) -> None:
         """A site that asked us to wait (Retry-After, 429) is paused for every worker."""
