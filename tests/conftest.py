@@ -183,3 +183,15 @@ def domain_world(dns_replay, ct_replay, rdap_replay, whois_replay, web_replay):
         "whois": whois_replay,
         "web": web_replay,
     }
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Tasks that would be queued, captured instead of sent to the broker (and nothing
+    queued, so nothing to revoke)."""
+    from investigations import celery_control
+
+    calls = []
+    monkeypatch.setattr(celery_control, "send", lambda name, **kw: calls.append((name, kw)))
+    monkeypatch.setattr(celery_control, "revoke", lambda *a, **k: None)
+    return calls

@@ -66,3 +66,11 @@ def add_many_targets(investigation: Investigation, count: int, *, width: int = 5
 def refused_inputs(count: int) -> list[dict[str, str]]:
     """What an investigation records for ``count`` refused inputs: ``nope 0``..."""
     return [{"input": f"nope {n}", "error": "has no kind"} for n in range(count)]
+
+
+def graph_counts() -> tuple[int, int, int]:
+    """Entities, relationships and evidence stored: the same before and after a repeated
+    collection, when writes are upserts."""
+    from investigations.models import Entity, Evidence, Relationship
+
+    return Entity.objects.count(), Relationship.objects.count(), Evidence.objects.count()

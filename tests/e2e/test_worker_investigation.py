@@ -104,18 +104,23 @@ def test_the_investigate_command_prints_the_result_as_json(start_worker, github_
     assert "queued" in err.getvalue()
 
 
-def test_the_investigate_command_says_when_no_worker_answers(transactional_db):
-    purge_queues()
-    env = {**os.environ, "DATABASE_URL": database_url()}
-
-    done = subprocess.run(
-        [sys.executable, "manage.py", "investigate", "github:nvie"],
+def investigate_in_a_process(env: dict[str, str], *targets: str):
+    """``manage.py investigate`` as a user runs it: its own process, its exit status."""
+    return subprocess.run(
+        [sys.executable, "manage.py", "investigate", *targets],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_the_investigate_command_says_when_no_worker_answers(transactional_db):
+    purge_queues()
+    env = {**os.environ, "DATABASE_URL": database_url()}
+
+    done = investigate_in_a_process(env, "github:nvie")
 
     assert done.returncode == 3
     assert "No Celery worker answered on redis://127.0.0.1:6379" in done.stderr
@@ -130,14 +135,7 @@ def test_the_investigate_command_says_when_the_broker_does_not_answer(transactio
         "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",
     }
 
-    done = subprocess.run(
-        [sys.executable, "manage.py", "investigate", "github:nvie"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = investigate_in_a_process(env, "github:nvie")
 
     assert done.returncode == 3
     assert "The task broker at redis://127.0.0.1:1/0 does not answer" in done.stderr

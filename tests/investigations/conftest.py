@@ -11,13 +11,3 @@ def api(db):
     client.user = UserFactory(username="analyst")
     client.force_authenticate(client.user)
     return client
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    """Tasks that would be queued, captured instead of sent to the broker."""
-    from investigations import celery_control
-
-    calls = []
-    monkeypatch.setattr(celery_control, "send", lambda name, **kw: calls.append((name, kw)))
-    return calls

@@ -13,16 +13,6 @@ from investigations.services.progress import finalise_investigation
 from tests.factories import InvestigationFactory, JobFactory, TargetFactory
 
 
-@pytest.fixture
-def sent(monkeypatch):
-    from investigations import celery_control
-
-    calls = []
-    monkeypatch.setattr(celery_control, "send", lambda name, **kw: calls.append((name, kw)))
-    monkeypatch.setattr(celery_control, "revoke", lambda *a, **k: None)
-    return calls
-
-
 @pytest.mark.django_db
 def test_a_message_for_a_job_sent_again_under_another_id_does_nothing(github_replay, eager_celery):
     from scraping.tasks import scrape_github_user_task

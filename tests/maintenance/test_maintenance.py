@@ -11,16 +11,6 @@ from maintenance.schedules import DEFAULT_SCHEDULES, ensure_default_schedules
 from tests.factories import InvestigationFactory, JobFactory, TargetFactory
 
 
-@pytest.fixture
-def sent(monkeypatch):
-    from investigations import celery_control
-
-    calls = []
-    monkeypatch.setattr(celery_control, "send", lambda name, **kw: calls.append((name, kw)))
-    monkeypatch.setattr(celery_control, "revoke", lambda *a, **k: None)
-    return calls
-
-
 def silent_job(investigation, *, attempts: int, hours: int = 3):
     target = TargetFactory(investigation=investigation)
     return JobFactory(

@@ -3,6 +3,7 @@ import pytest
 from investigations.errors import NotFoundError, PermanentError
 from investigations.models import Entity, Evidence, Relationship
 from scraping.services import github
+from tests.factories import graph_counts
 
 
 def _keys(investigation, kind):
@@ -58,14 +59,10 @@ def test_scraping_the_same_user_twice_leaves_the_same_rows(
     target = make_target("github", "jacquev6")
 
     github.scrape_user(make_context(target), "jacquev6")
-    counts = (Entity.objects.count(), Relationship.objects.count(), Evidence.objects.count())
+    counts = graph_counts()
     github.scrape_user(make_context(target, source="github-again"), "jacquev6")
 
-    assert (
-        Entity.objects.count(),
-        Relationship.objects.count(),
-        Evidence.objects.count(),
-    ) == counts
+    assert graph_counts() == counts
 
 
 @pytest.mark.django_db

@@ -9,6 +9,7 @@ from investigations.services.graph import GraphWriter
 from replay.http import Reply
 from scraping.clients.whois import WhoisClient
 from scraping.services.domain import registration
+from tests.factories import graph_counts
 
 THIN_COM = """\
    Domain Name: EXAMPLE-THIN.COM
@@ -97,15 +98,11 @@ def test_registrar_name_servers_and_registrant_become_linked_entities(
 def test_a_second_run_adds_nothing(rdap_replay, whois_replay, domain_context):
     ctx = domain_context("google.com")
     registration.collect(ctx, _writer(ctx), "google.com")
-    counts = (Entity.objects.count(), Relationship.objects.count(), Evidence.objects.count())
+    counts = graph_counts()
 
     registration.collect(ctx, _writer(ctx), "google.com")
 
-    assert (
-        Entity.objects.count(),
-        Relationship.objects.count(),
-        Evidence.objects.count(),
-    ) == counts
+    assert graph_counts() == counts
 
 
 @pytest.mark.django_db
