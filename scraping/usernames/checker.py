@@ -37,8 +37,6 @@ from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import urljoin
 
-import aiohttp
-
 from .detection import (
     CheckState,
     Reason,
@@ -49,8 +47,10 @@ from .detection import (
     unknown,
 )
 from .manifest import DetectMethod, Site
-from .rules import control_name, is_valid_for
+from .rules import control_name, control_possible, is_valid_for
+from .time_limits import TimeLimits
 from .transport import Answer, SiteTransport, run_loop
+from .wire import BadAnswer
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +78,13 @@ def collection_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _said(error: Exception) -> str:
+    """An error's kind and message, short enough to keep beside a result."""
+    message = str(error)
+    text = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 class ControlMemory(Protocol):
@@ -190,6 +197,7 @@ class UsernameChecker:
         self._main: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._turns: RunTurns | None = None
+        self._limits: TimeLimits | None = None
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -223,7 +231,7 @@ class UsernameChecker:
             if site.id in asking
             and self.control_checks
             and self.control_memory.get(site.id) is None
-            and control_name(site) is not None
+            and control_possible(site)
         ]
         taken_at = time.monotonic()
         granted = self.turns.reserve(asked + may_control, self._longest_wait(self.run_timeout))
@@ -279,6 +287,7 @@ class UsernameChecker:
             self._report(results[site.id])
 
         semaphore = asyncio.Semaphore(self.transport.concurrency)
+        self._limits = TimeLimits(self.site_timeout)
         with collection_paused():
             async with self.transport.opened():
                 tasks = {
@@ -294,6 +303,7 @@ class UsernameChecker:
                     for task in tasks:
                         task.cancel()
                     await asyncio.gather(*tasks, return_exceptions=True)
+        self._limits.close()
         for task, site in tasks.items():
             results[site.id] = self._outcome(task, site, username, cancelled)
         return [results[site.id] for site in sites]
@@ -386,7 +396,7 @@ class UsernameChecker:
         answer: Answer | None = None
         final_url = ""
         try:
-            async with asyncio.timeout(self.site_timeout):
+            async with self._limits.limit():
                 for _ in range(MAX_REDIRECTS + 1):
                     answer = await self.transport.fetch(
                         method, url, headers=site.headers, payload=payload, read_limit=read_limit
@@ -410,10 +420,10 @@ class UsernameChecker:
                     )
         except TimeoutError:
             verdict = unknown(Reason.TIMEOUT, f"no full answer within {self.site_timeout:g} s")
-        except (aiohttp.ClientError, OSError, ValueError) as exc:
-            verdict = unknown(
-                Reason.CONNECTION_ERROR, f"could not reach the site: {type(exc).__name__}"
-            )
+        except BadAnswer as exc:
+            verdict = unknown(Reason.CONNECTION_ERROR, f"the site's answer broke HTTP: {exc}")
+        except (OSError, ValueError) as exc:
+            verdict = unknown(Reason.CONNECTION_ERROR, f"could not reach the site: {_said(exc)}")
         result = self._result(site, username, verdict, first_url, site.method)
         result.elapsed = time.monotonic() - started
         if answer is not None:

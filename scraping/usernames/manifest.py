@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -87,7 +87,7 @@ class Site:
     def probe_payload(self, username: str) -> Any:
         return _fill(self.payload, username)
 
-    @property
+    @cached_property
     def username_in_host(self) -> bool:
         """True when the name is part of the site's host name (``{username}.example``)."""
         return any(PLACEHOLDER in urlsplit(u).netloc for u in (self.profile, self.request_url) if u)
@@ -101,6 +101,7 @@ class Site:
         }
 
 
+@lru_cache(maxsize=256)
 def quote_username(username: str) -> str:
     """A username as it goes into an address: every byte outside the unreserved set
     escaped, so a hostile name cannot add a path, a query or another host."""

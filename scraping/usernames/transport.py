@@ -1,7 +1,7 @@
-"""The HTTP side of the username checker: one aiohttp session with a bounded pool.
+"""The HTTP side of the username checker: requests to the sites over a bounded pool.
 
-Why aiohttp and not the requests-based client the other sources use: a username run asks
-hundreds of sites at once, and a thread per check costs a thread stack and the GIL
+Why an event loop and not the requests-based client the other sources use: a username run
+asks hundreds of sites at once, and a thread per check costs a thread stack and the GIL
 hand-offs of requests' pure-Python layers. One event loop keeps every check in flight for a
 fraction of the CPU (bench/username_enum.py measures it). The same outbound proxy (HTTP or
 SOCKS) and user agent settings apply as for every other source.
@@ -10,28 +10,31 @@ Where the time of a run goes (profiled on bench/username_enum.py): with a few hu
 answers arriving in the same instant, each waits for the loop to handle those ahead of
 it, so the CPU spent per request, not the network, stretches every check. Hence uvloop
 for the loop (about a quarter less CPU per request than asyncio's own loop, measured),
-no garbage collection in the middle of a run (checker.py), and name lookups on a pool
-sized for a run (PooledResolver). What is left per request is mostly aiohttp's own work
-and the kernel's: one connection per site, reused for its control check.
+no garbage collection in the middle of a run (checker.py), name lookups on a pool sized
+for a run (PooledResolver), and HTTP spoken by a small client of our own (wire.py,
+connections.py) in place of aiohttp, whose sessions, streams and tracing layers cost
+about four times the CPU per request of the bare socket work (measured in the same bench
+before the change). One connection per site, reused for its control check.
 """
 
 import asyncio
+import json
+import re
 import socket
+import ssl
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from typing import Any, TypeVar
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, urlsplit
 
-import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp_socks import ProxyConnector, ProxyType
-from yarl import URL
-
+from ..domains.names import to_ascii
 from ..overrides import route
+from .connections import PROXY_SCHEMES, ConnectionPool, Connector, Disconnected
+from .wire import Answer, AnswerReader, header_lines, request_bytes
 
 try:
     import uvloop
@@ -40,22 +43,17 @@ except ImportError:  # pragma: no cover - uvloop is pinned, but does not build o
 
 T = TypeVar("T")
 
-_CHUNK = 64 * 1024
+__all__ = ["Answer", "SiteTransport", "run_apart", "run_loop"]
+
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
-_SOCKS = {
-    "socks5": (ProxyType.SOCKS5, False),
-    "socks5h": (ProxyType.SOCKS5, True),
-    "socks4": (ProxyType.SOCKS4, False),
-    "socks4a": (ProxyType.SOCKS4, True),
-}
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]  # names in lower case
-    body: bytes
-    truncated: bool
+_HOST = re.compile(r"[a-z0-9._-]+|[0-9a-f:.]+")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_FIXED_NAMES = {"user-agent", "accept", "accept-encoding"}
+# Nothing in a path or query made only of these needs escaping.
+_PLAIN = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+# Methods whose request may be sent again when a kept-alive connection turns out to have
+# been closed by the site before it read anything (RFC 9110, 9.2.2).
+_SAFE_TO_REPEAT = {"GET", "HEAD", "OPTIONS"}
 
 
 def run_loop(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -66,11 +64,10 @@ def run_loop(coroutine: Coroutine[Any, Any, T]) -> T:
 
 def green_threads() -> bool:
     """Whether this process's threads are gevent's greenlets (a gevent pool worker)."""
-    try:
-        from gevent import monkey
-    except ImportError:  # pragma: no cover - gevent is pinned
-        return False
-    return monkey.is_module_patched("threading")
+    # Looked up, not imported: a process that never loaded gevent is not patched, and
+    # importing it here would cost a run a few tens of milliseconds.
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and monkey.is_module_patched("threading")
 
 
 class Running:
@@ -128,63 +125,79 @@ def run_apart(function: Callable[[], T], *, name: str) -> Running:
 DNS_THREADS = 32
 
 
-class PooledResolver(AbstractResolver):
+def _usable(infos: list) -> list[tuple[int, str]]:
+    return [
+        (family, address[0])
+        for family, _, _, _, address in infos
+        # A link-local IPv6 address needs its scope, which a plain host string loses.
+        if family == socket.AF_INET
+        or (family == socket.AF_INET6 and len(address) > 3 and not address[3])
+    ]
+
+
+class PooledResolver:
     """The system's own name lookup (hosts file, nsswitch, resolv.conf) on a pool of
-    threads sized for a run. An address already numeric, as 127.0.0.1, never gets here:
-    aiohttp connects to it as it is, with no lookup at all."""
+    threads sized for a run, each host looked up once a run. An address already numeric,
+    as 127.0.0.1, never gets here: it is connected to as it is, with no lookup at all."""
 
     def __init__(self, threads: int = DNS_THREADS):
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="username-dns")
+        self._known: dict[tuple[str, int], asyncio.Future] = {}
 
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
+    async def resolve(self, host: str, port: int) -> list[tuple[int, str]]:
+        """(family, address) pairs for ``host``, in the order the system gives them."""
+        key = (host, port)
+        if key not in self._known:
+            self._known[key] = asyncio.ensure_future(self._look_up(host, port))
+        return await asyncio.shield(self._known[key])
+
+    async def _look_up(self, host: str, port: int) -> list[tuple[int, str]]:
         lookup = partial(
-            socket.getaddrinfo, host, port, family, socket.SOCK_STREAM, 0, socket.AI_ADDRCONFIG
+            socket.getaddrinfo,
+            host,
+            port,
+            socket.AF_UNSPEC,
+            socket.SOCK_STREAM,
+            0,
+            socket.AI_ADDRCONFIG,
         )
-        infos = await asyncio.get_running_loop().run_in_executor(self._pool, lookup)
-        return [
-            ResolveResult(
-                hostname=host,
-                host=address[0],
-                port=address[1],
-                family=found_family,
-                proto=proto,
-                flags=socket.AI_NUMERICHOST | socket.AI_NUMERICSERV,
-            )
-            for found_family, _, proto, _, address in infos
-            # A link-local IPv6 address needs its scope, which a plain host string loses.
-            if found_family == socket.AF_INET
-            or (found_family == socket.AF_INET6 and len(address) > 3 and not address[3])
-        ]
+        return _usable(await asyncio.get_running_loop().run_in_executor(self._pool, lookup))
 
     async def close(self) -> None:
+        for pending in self._known.values():
+            pending.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _connector(proxy: str | None, limit: int, resolver: AbstractResolver) -> aiohttp.BaseConnector:
-    # No per-host limit: behind an override every site is one host, and the global limit
-    # is the bound that matters. Keep-alive lets a control check reuse the connection.
-    options = {
-        "limit": limit,
-        "limit_per_host": 0,
-        "ttl_dns_cache": 300,
-        "resolver": resolver,
-    }
-    scheme = urlsplit(proxy).scheme.lower() if proxy else ""
-    if scheme in _SOCKS:
-        parts = urlsplit(proxy)
-        kind, remote_dns = _SOCKS[scheme]
-        return ProxyConnector(
-            host=parts.hostname or "",
-            port=parts.port or 1080,
-            proxy_type=kind,
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
-            rdns=remote_dns,
-            **options,
+class LoopResolver(PooledResolver):
+    """Lookups on the event loop's own threads: on a gevent worker, Python's threads are
+    greenlets that this loop would never let run (uvloop's are libuv's, not Python's)."""
+
+    def __init__(self) -> None:
+        super().__init__(threads=1)
+
+    async def _look_up(self, host: str, port: int) -> list[tuple[int, str]]:
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_ADDRCONFIG
         )
-    return aiohttp.TCPConnector(**options)
+        return _usable(infos)
+
+
+@cache
+def default_tls() -> ssl.SSLContext:
+    """Certificates checked against the system's trusted authorities, as browsers do."""
+    return ssl.create_default_context()
+
+
+def check_proxy(proxy: str | None) -> None:
+    """Refuse an outbound proxy address the checks cannot use, before any run."""
+    if proxy:
+        parts = urlsplit(proxy)
+        if parts.scheme.lower() not in PROXY_SCHEMES or not parts.hostname:
+            raise ValueError(
+                "OUTBOUND_PROXY must be an http://, socks5://, socks5h://, socks4:// or "
+                "socks4a:// address with a host"
+            )
 
 
 class SiteTransport:
@@ -198,38 +211,40 @@ class SiteTransport:
         max_body_bytes: int,
         proxy: str | None = None,
         url_override: str | None = None,
+        tls: ssl.SSLContext | None = None,
     ):
+        check_proxy(proxy)
+        # Fields every request carries, on the wire once for the run.
+        self._fixed = {
+            "User-Agent": user_agent,
+            "Accept": "*/*",
+            "Accept-Encoding": "gzip, deflate",
+        }
+        self._fixed_lines = header_lines(self._fixed)
         self.user_agent = user_agent
         self.concurrency = concurrency
         self.max_body_bytes = max_body_bytes
         self.proxy = proxy
         self.url_override = url_override
-        self._session: aiohttp.ClientSession | None = None
+        self.tls = tls
+        self._pool: ConnectionPool | None = None
+        self._connector: Connector | None = None
 
     @asynccontextmanager
     async def opened(self) -> AsyncIterator["SiteTransport"]:
-        http_proxy = self.proxy if self.proxy and self.proxy.startswith("http") else None
-        self._http_proxy = http_proxy
-        # The connector does not close a resolver it was given: closed below. On a gevent
-        # worker, Python's threads are greenlets that this loop would never let run: name
-        # lookups then go to the loop's own (uvloop's are libuv's threads, not Python's).
-        resolver = aiohttp.ThreadedResolver() if green_threads() else PooledResolver()
-        self._session = aiohttp.ClientSession(
-            connector=_connector(
-                self.proxy if not http_proxy else None, self.concurrency, resolver
-            ),
-            headers={"User-Agent": self.user_agent},
-            # No cookie from one site may reach another, nor one run the next.
-            cookie_jar=aiohttp.DummyCookieJar(),
-            trust_env=False,
-            timeout=aiohttp.ClientTimeout(total=None),
+        resolver = LoopResolver() if green_threads() else PooledResolver()
+        self._connector = Connector(
+            proxy=self.proxy,
+            tls=(lambda: self.tls) if self.tls else default_tls,
+            lookup=resolver.resolve,
         )
+        self._pool = ConnectionPool(self._connector, self.concurrency)
         try:
             yield self
         finally:
-            await self._session.close()
+            self._pool.close()
             await resolver.close()
-            self._session = None
+            self._pool = self._connector = None
 
     async def fetch(
         self,
@@ -240,32 +255,92 @@ class SiteTransport:
         payload: object = None,
         read_limit: int | None = None,
     ) -> Answer:
-        """One request without following redirects; the body read up to the limit."""
-        if self._session is None:
+        """One request without following redirects; the body read up to the limit.
+
+        No cookie is kept: none may reach another site, nor one run the next."""
+        if self._pool is None or self._connector is None:
             raise RuntimeError("SiteTransport.fetch is used inside opened()")
         target, routing = route(url, self.url_override)
-        # Escapes already in the address stay; spaces and non-ASCII text get escaped.
-        target = quote(target, safe=_URL_SAFE)
+        scheme, host, port, path = _split(target)
+        authority = _authority(scheme, host, port)
+        key = self._connector.key_for(scheme, host, port)
+        proxied = key == self._connector.http_proxy
+        fields = {"Host": authority}
+        body = None
+        if payload is not None:
+            body = json.dumps(payload).encode("utf-8")
+            fields["Content-Type"] = "application/json"
+        if proxied and self._connector.proxy_authorization:
+            fields["Proxy-Authorization"] = self._connector.proxy_authorization
+        fixed = self._fixed_lines
+        if headers or routing:
+            fields = _merged(fields, headers or {}, routing)
+            replaced = {name.lower() for name in fields} & _FIXED_NAMES
+            if replaced:  # a site's own value for a field every request carries
+                fixed = header_lines(
+                    {k: v for k, v in self._fixed.items() if k.lower() not in replaced}
+                )
+        request = request_bytes(
+            method, f"{scheme}://{authority}{path}" if proxied else path, fields, body, fixed=fixed
+        )
         limit = min(read_limit or self.max_body_bytes, self.max_body_bytes)
-        async with self._session.request(
-            method,
-            URL(target, encoded=True),
-            headers={**(headers or {}), **routing},
-            json=payload,
-            allow_redirects=False,
-            proxy=self._http_proxy,
-        ) as response:
-            chunks, size, truncated = [], 0, False
-            async for chunk in response.content.iter_chunked(_CHUNK):
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > limit:
-                    truncated = True
-                    break
-            body = b"".join(chunks)[:limit]
-            return Answer(
-                status=response.status,
-                headers={k.lower(): v for k, v in response.headers.items()},
-                body=body,
-                truncated=truncated,
-            )
+
+        for attempt in range(2):
+            connection, reused = await self._pool.acquire(key)
+            reader = AnswerReader(head_only=method.upper() == "HEAD", limit=limit)
+            try:
+                answer = await connection.exchange(request, reader)
+            except Disconnected as exc:
+                connection.close()
+                if attempt == 0 and reused and not exc.started and method in _SAFE_TO_REPEAT:
+                    continue  # the site had closed the idle connection: once more, anew
+                raise
+            except BaseException:
+                connection.close()  # cancelled (the site's time is up) or broken
+                raise
+            self._pool.release(connection, answer.reusable)
+            return answer
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _split(address: str) -> tuple[str, str, int, str]:
+    """Scheme, host (A-labels), port and request target of an address; text outside
+    ASCII and spaces in the path and query are escaped, escapes already there kept."""
+    parts = urlsplit(address)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise ValueError(f"not an http or https address: {address[:80]!r}")
+    host = parts.hostname or ""
+    if host and not host.isascii():
+        host = to_ascii(host)
+    if not _HOST.fullmatch(host):
+        raise ValueError(f"no usable host in the address {address[:80]!r}")
+    port = parts.port or _DEFAULT_PORTS[scheme]
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    if not _PLAIN.fullmatch(path):
+        path = quote(parts.path or "/", safe=_URL_SAFE, errors="surrogateescape")
+        if parts.query:
+            path += "?" + quote(parts.query, safe=_URL_SAFE, errors="surrogateescape")
+    return scheme, host, port, path
+
+
+def _authority(scheme: str, host: str, port: int) -> str:
+    name = f"[{host}]" if ":" in host else host
+    return name if port == _DEFAULT_PORTS[scheme] else f"{name}:{port}"
+
+
+def _merged(*layers: dict[str, str]) -> dict[str, str]:
+    """Header fields, a later layer replacing a field of an earlier one whatever the case
+    of its name."""
+    fields: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for layer in layers:
+        for name, value in layer.items():
+            previous = names.get(name.lower())
+            if previous is not None:
+                del fields[previous]
+            names[name.lower()] = name
+            fields[name] = value
+    return fields

@@ -1,0 +1,274 @@
+"""Connections for the username checks: opened directly or through the outbound proxy,
+kept open for the site's next request (its control check), and bounded in number.
+
+A connection is an asyncio protocol that hands the bytes it receives straight to the
+answer being read (wire.AnswerReader), so one request costs a write, the kernel's work and
+one future, with no stream or extra task between. The pool keeps at most ``limit``
+connections open; when a new one is needed at the bound, the longest idle one is closed.
+"""
+
+import asyncio
+import socket
+import ssl
+from base64 import b64encode
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import NamedTuple
+from urllib.parse import unquote, urlsplit
+
+from python_socks import ProxyError, ProxyTimeoutError, ProxyType
+from python_socks.async_.asyncio import Proxy
+
+from .wire import Answer, AnswerReader, BadAnswer
+
+PROXY_SCHEMES = {
+    "http": (ProxyType.HTTP, True),
+    "socks5": (ProxyType.SOCKS5, False),
+    "socks5h": (ProxyType.SOCKS5, True),
+    "socks4": (ProxyType.SOCKS4, False),
+    "socks4a": (ProxyType.SOCKS4, True),
+}
+
+
+class Disconnected(ConnectionError):
+    """The site closed the connection before its answer was whole."""
+
+    def __init__(self, started: bool):
+        super().__init__(
+            "the site closed the connection "
+            + ("in the middle of its answer" if started else "before answering")
+        )
+        self.started = started
+
+
+class ProxyRefused(ConnectionError):
+    """The outbound proxy would not open a way to the site."""
+
+
+class Key(NamedTuple):
+    """What a connection can be reused for: one site's origin, or, for plain-HTTP
+    addresses through an HTTP proxy, every such address (the proxy takes them all)."""
+
+    scheme: str
+    host: str
+    port: int
+
+
+class SiteConnection(asyncio.Protocol):
+    def __init__(self, key: Key, on_lost: Callable[[], None]):
+        self.key = key
+        self.closed = False
+        self._on_lost = on_lost
+        self._transport: asyncio.Transport | None = None
+        self._reader: AnswerReader | None = None
+        self._waiter: asyncio.Future | None = None
+
+    # -- asyncio's side --------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        reader, waiter = self._reader, self._waiter
+        if reader is None or waiter is None or waiter.done():
+            self.close()  # bytes nobody asked for: the connection cannot be trusted again
+            return
+        try:
+            answer = reader.feed(data)
+        except BadAnswer as exc:
+            waiter.set_exception(exc)
+            self.close()
+            return
+        if answer is not None:
+            waiter.set_result(answer)
+
+    def eof_received(self) -> bool:
+        self._ended()
+        return False  # close the transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._ended()
+        self._on_lost()
+
+    def _ended(self) -> None:
+        reader, waiter = self._reader, self._waiter
+        if reader is None or waiter is None or waiter.done():
+            return
+        try:
+            answer = reader.end()
+        except BadAnswer as exc:
+            waiter.set_exception(exc)
+            return
+        if answer is None:
+            waiter.set_exception(Disconnected(started=reader.started))
+        else:
+            waiter.set_result(answer)
+
+    # -- ours -------------------------------------------------------------------------------
+
+    async def exchange(self, request: bytes, reader: AnswerReader) -> Answer:
+        """Send one request and wait for its whole answer."""
+        if self.closed or self._transport is None or self._transport.is_closing():
+            raise Disconnected(started=False)
+        self._reader = reader
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            self._transport.write(request)
+            return await self._waiter
+        finally:
+            self._reader = self._waiter = None
+
+    def close(self) -> None:
+        """Close at once, with nothing more sent or read."""
+        self.closed = True
+        if self._transport is not None:
+            self._transport.abort()
+
+
+Lookup = Callable[[str, int], Awaitable[list[tuple[int, str]]]]
+
+
+class Connector:
+    """Opens connections to a site: directly (its name looked up with ``lookup``), or
+    through an HTTP proxy (a CONNECT tunnel for https, the proxy itself for http) or a
+    SOCKS proxy."""
+
+    def __init__(self, *, proxy: str | None, tls: Callable[[], ssl.SSLContext], lookup: Lookup):
+        # Made when the first https connection needs it: loading the trusted authorities
+        # takes tens of milliseconds that a run of plain-HTTP sites need not pay.
+        self.tls = tls
+        self._lookup = lookup
+        self._proxy: Proxy | None = None
+        self.http_proxy: Key | None = None  # plain-HTTP addresses go to it, written whole
+        self.proxy_authorization = ""
+        if proxy:
+            parts = urlsplit(proxy)
+            scheme = parts.scheme.lower()
+            if scheme not in PROXY_SCHEMES or not parts.hostname:
+                raise ValueError(
+                    "the outbound proxy must be an http://, socks5://, socks5h://, socks4:// "
+                    f"or socks4a:// address, not {scheme or 'one without a scheme'}"
+                )
+            kind, remote_names = PROXY_SCHEMES[scheme]
+            user = unquote(parts.username) if parts.username else None
+            password = unquote(parts.password) if parts.password else None
+            port = parts.port or (8080 if kind == ProxyType.HTTP else 1080)
+            self._proxy = Proxy(kind, parts.hostname, port, user, password, rdns=remote_names)
+            if kind == ProxyType.HTTP:
+                self.http_proxy = Key("http", parts.hostname, port)
+                if user is not None:
+                    self.proxy_authorization = _basic(user, password or "")
+
+    def key_for(self, scheme: str, host: str, port: int) -> Key:
+        if scheme == "http" and self.http_proxy is not None:
+            return self.http_proxy
+        return Key(scheme, host, port)
+
+    async def open(self, key: Key, on_lost: Callable[[], None]) -> SiteConnection:
+        loop = asyncio.get_running_loop()
+        tls = self.tls() if key.scheme == "https" else None
+        server_name = key.host if tls is not None else None
+
+        def protocol() -> SiteConnection:
+            return SiteConnection(key, on_lost)
+
+        if self._proxy is not None and key != self.http_proxy:
+            try:
+                sock = await self._proxy.connect(key.host, key.port)
+            except ProxyTimeoutError as exc:
+                raise ProxyRefused(f"the outbound proxy timed out: {exc}") from None
+            except ProxyError as exc:
+                raise ProxyRefused(f"the outbound proxy refused: {exc}") from None
+            try:
+                _, connection = await loop.create_connection(
+                    protocol, sock=sock, ssl=tls, server_hostname=server_name
+                )
+            except BaseException:
+                sock.close()
+                raise
+            return connection
+
+        error: OSError | None = None
+        for family, address in await self._addresses(key.host, key.port):
+            try:
+                _, connection = await loop.create_connection(
+                    protocol,
+                    host=address,
+                    port=key.port,
+                    family=family,
+                    ssl=tls,
+                    server_hostname=server_name,
+                )
+            except OSError as exc:  # the next address may answer
+                error = exc
+                continue
+            return connection
+        raise error or OSError(f"no address found for {key.host}")
+
+    async def _addresses(self, host: str, port: int) -> list[tuple[int, str]]:
+        for family in (socket.AF_INET, socket.AF_INET6):
+            try:
+                socket.inet_pton(family, host)
+            except OSError:
+                continue
+            return [(family, host)]  # an address already: no lookup
+        return await self._lookup(host, port)
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + b64encode(f"{user}:{password}".encode()).decode("ascii")
+
+
+class ConnectionPool:
+    """At most ``limit`` connections open; idle ones kept per site for the next request."""
+
+    def __init__(self, connector: Connector, limit: int):
+        self._connector = connector
+        self._slots = asyncio.Semaphore(limit)
+        self._idle: dict[Key, list[SiteConnection]] = {}
+        self._idle_order: OrderedDict[SiteConnection, None] = OrderedDict()
+
+    async def acquire(self, key: Key) -> tuple[SiteConnection, bool]:
+        """A connection for ``key`` and whether it was used before."""
+        waiting = self._idle.get(key)
+        while waiting:
+            connection = waiting.pop()
+            self._idle_order.pop(connection, None)
+            if not connection.closed:
+                return connection, True
+        while self._slots.locked() and self._idle_order:
+            # At the bound: the longest idle connection makes room (its slot comes back
+            # when asyncio reports it closed, so one is closed per connection wanted).
+            oldest, _ = self._idle_order.popitem(last=False)
+            self._idle[oldest.key].remove(oldest)
+            if not oldest.closed:
+                oldest.close()
+                break
+        await self._slots.acquire()
+        released = False
+
+        def release_slot() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self._slots.release()
+
+        try:
+            return await self._connector.open(key, release_slot), False
+        except BaseException:
+            release_slot()
+            raise
+
+    def release(self, connection: SiteConnection, reusable: bool) -> None:
+        if not reusable or connection.closed:
+            connection.close()
+            return
+        self._idle.setdefault(connection.key, []).append(connection)
+        self._idle_order[connection] = None
+
+    def close(self) -> None:
+        for connection in self._idle_order:
+            connection.close()
+        self._idle.clear()
+        self._idle_order.clear()
