@@ -99,6 +99,21 @@ def test_turns_for_many_platforms_are_taken_in_one_step(settings):
     assert [name for name, _, _ in ratelimit.paused()] == ["site:gamma"]
 
 
+@pytest.mark.django_db
+def test_a_pause_reason_with_tabs_and_line_breaks_keeps_every_turn_in_its_place(settings):
+    """Turns for many platforms travel as lines of tab-separated fields; a reason taken
+    from an answer may hold either."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "site": (1000.0, 10, 0)}
+    ratelimit.pause("site:odd", 60, "said:\tslow\ndown")
+
+    odd, calm = ratelimit.reserve_turns(["site:odd", "site:calm"], max_wait=1.0)
+
+    assert (odd.state, odd.reason) == ("paused", "said: slow down")
+    assert (calm.state, calm.wait) == ("ok", 0.0)
+    with pytest.raises(ValueError, match="tab or a line break"):
+        ratelimit.reserve_turns(["site:a\tb"], max_wait=1.0)
+
+
 class _ThrottlingWhois(socketserver.BaseRequestHandler):
     def handle(self):
         self.request.recv(1024)
