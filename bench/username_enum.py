@@ -18,8 +18,10 @@ whole child process), peak memory, the ratio, the floor (latency x sites / concu
 and each tool's accuracy against the simulation's truth (the worst run). Two more rows
 for reading the figures, not for the targets: ours with the control answers remembered
 from an earlier run (as the shared cache keeps them in production; the first run of the
-day pays them), and a bare loop asking each port once over raw sockets at our
-concurrency (what the simulation and the machine allow at all).
+day pays them), a bare loop asking each port once over raw sockets at our concurrency
+(what the simulation and the machine allow at all), and the same bare loop asking again,
+on the same connection, each site our first run sent a control check (the ceiling for a
+first run's requests: a control check cannot start before its site's first answer).
 """
 
 import argparse
@@ -276,11 +278,12 @@ def _run_ours(ports: dict[str, int], out, *, warm: bool) -> None:
         return (
             {name: r.state == CheckState.FOUND for r in results for name in names_of[r.site.id]},
             {r.site.id: r.state.value for r in results if r.state == CheckState.UNKNOWN},
-            sum(r.control_result is not None for r in results),
+            [names_of[r.site.id][0] for r in results if r.control_result is not None],
         )
 
     result = measure(work)
-    result["answers"], result["unknown"], result["controls"] = result["answers"]
+    result["answers"], result["unknown"], result["controlled"] = result["answers"]
+    result["controls"] = len(result["controlled"])
     result["sites"] = len(sites)
     out.send(result)
 
@@ -296,28 +299,46 @@ def turn_store() -> str:
 
 
 def run_bare(ports: dict[str, int], out) -> None:
+    _bare(ports, out, chained=[])
+
+
+def run_bare_chained(ports: dict[str, int], chained: list[str], out) -> None:
+    _bare(ports, out, chained=chained)
+
+
+def _bare(ports: dict[str, int], out, *, chained: list[str]) -> None:
     """The ceiling: a bare loop asking each port once, at our concurrency, over raw
-    sockets. No client can do one request per site on this simulation and machine faster."""
+    sockets. No client can do one request per site on this simulation and machine faster.
+    With ``chained`` (the sites our first run sent a control check), each of those ports
+    is asked a second time on the same connection once its first answer is in, as the
+    control checks are: the ceiling for the request pattern of a first run."""
     import asyncio
 
-    async def ask(port: int, slots: asyncio.Semaphore) -> None:
+    async def exchange(reader, writer, port: int, name: str) -> None:
+        writer.write(f"GET /{name} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        await reader.readexactly(length)
+
+    async def ask(site: str, port: int, slots: asyncio.Semaphore) -> None:
         async with slots:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(f"GET /{USERNAME} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = next(
-                int(line.split(b":")[1])
-                for line in head.split(b"\r\n")
-                if line.lower().startswith(b"content-length:")
-            )
-            await reader.readexactly(length)
-            writer.close()
+            await exchange(reader, writer, port, USERNAME)
+        if site in twice:
+            async with slots:
+                await exchange(reader, writer, port, "zq7wv9xk2m4pt8")
+        writer.close()
 
     async def every_port() -> dict:
         slots = asyncio.Semaphore(CONCURRENCY)
-        await asyncio.gather(*(ask(port, slots) for port in ports.values()))
+        await asyncio.gather(*(ask(site, port, slots) for site, port in ports.items()))
         return {}
 
+    twice = set(chained)
     result = measure(run_loop, every_port())
     result["sites"] = len(ports)
     out.send(result)
@@ -397,7 +418,13 @@ def main() -> int:
     latencies = args.latency[:1] if args.quick else args.latency
     runs = 1 if args.quick else max(1, args.runs)
     sherlock = sherlock_sites()
-    tools = {"ours": run_ours, "sherlock": run_sherlock, "warm": run_ours_warm, "bare": run_bare}
+    tools = {
+        "ours": run_ours,
+        "sherlock": run_sherlock,
+        "warm": run_ours_warm,
+        "bare": run_bare,
+        "bare+ctl": run_bare_chained,
+    }
     rows, result_fields = [], []
     for latency in latencies:
         simulation = Simulation(latency, args.sim_processes)
@@ -406,9 +433,11 @@ def main() -> int:
             for n in range(runs):
                 # Turns alternate, so that a change in the machine's load falls on both.
                 order = ["sherlock", "ours"] if n % 2 == 0 else ["ours", "sherlock"]
-                for tool in [*order, "warm", "bare"]:
+                for tool in [*order, "warm", "bare", "bare+ctl"]:
                     before = simulation.cpu()
-                    result = in_child(tools[tool], simulation.ports)
+                    # The chained ceiling repeats the control checks of this run's "ours".
+                    extra = (measured["ours"][-1]["controlled"],) if tool == "bare+ctl" else ()
+                    result = in_child(tools[tool], simulation.ports, *extra)
                     result["sim_cpu"] = simulation.cpu() - before
                     measured[tool].append(result)
         finally:
@@ -432,6 +461,7 @@ def main() -> int:
             f"sherlock_{ms}ms_s={statistics.median(walls['sherlock']):.3f}",
             f"floor_x_{ms}ms={ours_wall / floor:.2f}",
             f"bare_x_{ms}ms={ours_wall / statistics.median(walls['bare']):.2f}",
+            f"bare_ctl_floor_x_{ms}ms={statistics.median(walls['bare+ctl']) / floor:.2f}",
             f"ours_right_{ms}ms={ours_right}/{len(sherlock)}",
             f"sherlock_right_{ms}ms={theirs_right}/{len(sherlock)}",
             f"warm_{ms}ms_s={statistics.median(walls['warm']):.3f}",
@@ -464,14 +494,18 @@ def main() -> int:
             "sherlock": f"ratio {statistics.median(ratios):.2f}x"
             f" ({min(ratios):.2f}-{max(ratios):.2f})",
             "bare": "ceiling: one raw request per port, no checking",
+            "bare+ctl": f"ceiling of a first run: the same, plus {ours[-1]['controls']} second"
+            " requests on the connections of the sites ours checked twice;"
+            f" x{statistics.median(walls['bare+ctl']) / floor:.2f} of floor",
         }
         right = {
             "ours": f"{ours_right}/{total}",
             "sherlock": f"{theirs_right}/{total}",
             "warm": f"{warm_right}/{total}",
             "bare": "",
+            "bare+ctl": "",
         }
-        for n, tool in enumerate(("ours", "sherlock", "warm", "bare")):
+        for n, tool in enumerate(("ours", "sherlock", "warm", "bare", "bare+ctl")):
             results = measured[tool]
             label = f"{latency * 1000:.0f}ms" if n == 0 else ""
             print(

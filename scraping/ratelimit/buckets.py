@@ -82,7 +82,9 @@ return tostring(current)
 # trip for hundreds of them); a platform named twice gets two turns, in order. Unlike
 # _ACQUIRE a turn may be granted ahead, up to a wait the caller accepts, since each
 # platform here gets one request, not a stream of them.
-# KEYS: the platforms seen (by last time), then a (turn, pause) pair per platform.
+# KEYS: the platforms seen (by last time), the platforms paused (by end), then a (turn,
+# pause) pair per platform. Pauses are read from the set of those paused, which is
+# usually empty, rather than from each platform's own record (hundreds of reads).
 # ARGV: seconds the seen set is kept, the longest wait, then one line per platform,
 # "name<TAB>interval<TAB>burst". The answer is one line per platform too,
 # "state<TAB>wait<TAB>reason": hundreds of separate arguments and answers cost more to
@@ -91,14 +93,24 @@ _RESERVE = r"""
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local max_wait = tonumber(ARGV[2])
-local out = {}
+local paused_until = {}
+local rows = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. tostring(now), '+inf', 'WITHSCORES')
+for j = 1, #rows, 2 do
+  paused_until[rows[j]] = tonumber(rows[j + 1])
+end
+local out, seen = {}, {}
 local i = 0
 for name, interval_text, burst_text in string.gmatch(ARGV[3], '([^\t\n]+)\t([^\t\n]+)\t([^\t\n]+)') do
   i = i + 1
-  local turn_key, pause_key = KEYS[2 * i], KEYS[2 * i + 1]
+  local turn_key, pause_key = KEYS[2 * i + 1], KEYS[2 * i + 2]
   local interval, burst = tonumber(interval_text), tonumber(burst_text)
-  redis.call('ZADD', KEYS[1], now, name)
-  local paused = tonumber(redis.call('HGET', pause_key, 'until') or '0')
+  table.insert(seen, now)
+  table.insert(seen, name)
+  if #seen >= 1000 then
+    redis.call('ZADD', KEYS[1], unpack(seen))
+    seen = {}
+  end
+  local paused = paused_until[name] or 0
   local state, wait, reason = 'ok', 0, ''
   if paused > now then
     state, wait = 'paused', paused - now
@@ -116,6 +128,9 @@ for name, interval_text, burst_text in string.gmatch(ARGV[3], '([^\t\n]+)\t([^\t
     end
   end
   out[i] = state .. '\t' .. tostring(wait) .. '\t' .. reason
+end
+if #seen > 0 then
+  redis.call('ZADD', KEYS[1], unpack(seen))
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
@@ -196,7 +211,7 @@ class RedisBuckets:
     def reserve_many(self, wanted: list[tuple[str, Limit]], max_wait: float) -> list[Grant]:
         if not wanted:
             return []
-        keys, lines = [self._seen_key], []
+        keys, lines = [self._seen_key, self._paused_key], []
         for platform, limit in wanted:
             if "\t" in platform or "\n" in platform:
                 raise ValueError(f"a platform name holds a tab or a line break: {platform!r}")
