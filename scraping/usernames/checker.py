@@ -343,6 +343,9 @@ class UsernameChecker:
             result = await self._probe(site, username)
         if result.state == CheckState.FOUND and self.control_checks:
             result = await self._control(semaphore, site, result)
+        # The site is asked nothing more in this run: its connections are let go now
+        # rather than held open to the run's end.
+        self.transport.done_with(result.request_url, result.final_url)
         self._report(result)
         return result
 

@@ -267,6 +267,12 @@ class ConnectionPool:
         self._idle.setdefault(connection.key, []).append(connection)
         self._idle_order[connection] = None
 
+    def close_idle(self, key: Key) -> None:
+        """Close the idle connections for ``key``: nothing more will be sent there."""
+        for connection in self._idle.pop(key, []):
+            self._idle_order.pop(connection, None)
+            connection.close()
+
     def close(self) -> None:
         for connection in self._idle_order:
             connection.close()

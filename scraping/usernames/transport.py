@@ -302,6 +302,25 @@ class SiteTransport:
             return answer
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def done_with(self, *addresses: str) -> None:
+        """Nothing more goes to these addresses' sites in this run: close their idle
+        connections. Behind an override every site shares the override's connections,
+        which stay."""
+        if self._pool is None or self._connector is None or self.url_override:
+            return
+        for address in addresses:
+            origin = _origin(address) if address else None
+            if origin is not None:
+                self._pool.close_idle(self._connector.key_for(*origin))
+
+
+def _origin(address: str) -> tuple[str, str, int] | None:
+    try:
+        scheme, host, port, _ = _split(address)
+    except ValueError:
+        return None
+    return scheme, host, port
+
 
 def _split(address: str) -> tuple[str, str, int, str]:
     """Scheme, host (A-labels), port and request target of an address; text outside

@@ -9,7 +9,7 @@ import uvloop
 
 from scraping.usernames import transport
 from scraping.usernames.detection import CheckState
-from scraping.usernames.transport import PooledResolver
+from scraping.usernames.transport import PooledResolver, SiteTransport
 
 from .conftest import make_site, run_apart
 
@@ -108,3 +108,59 @@ def test_the_hosts_file_answers_for_localhost():
     answers = run_apart(resolve())
 
     assert (socket.AF_INET, "127.0.0.1") in answers
+
+
+class _KeepAliveSite:
+    """A site on loopback that answers every request 404 and keeps the connection open;
+    ``open`` counts the connections the client has not closed yet."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.open = 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        with self.lock:
+            self.open += 1
+        with conn:
+            while data := conn.recv(65536):
+                if b"\r\n\r\n" in data:
+                    conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnone")
+        with self.lock:
+            self.open -= 1
+
+    def close(self):
+        self.listener.close()
+
+
+def test_a_site_done_with_has_its_connection_closed_before_the_run_ends():
+    site, other = _KeepAliveSite(), _KeepAliveSite()
+    transport = SiteTransport(user_agent="osint-test/1.0", concurrency=10, max_body_bytes=1024)
+
+    async def run():
+        async with transport.opened():
+            await transport.fetch("GET", f"{site.url}/u/alice")
+            await transport.fetch("GET", f"{other.url}/u/alice")
+            transport.done_with(f"{site.url}/u/alice")
+            await asyncio.sleep(0.2)
+            return site.open, other.open
+
+    try:
+        during = run_apart(run())
+    finally:
+        site.close()
+        other.close()
+
+    # The site done with is let go at once; the other keeps its connection for a
+    # control check until the run ends.
+    assert during == (0, 1)
