@@ -2,7 +2,9 @@
 
 How a run is bounded:
 - at most ``concurrency`` checks are in flight (a semaphore), over a connection pool of
-  the same size;
+  twice that size: the connections in use, and those opened ahead for checks that wait
+  for a place or a turn (their TCP and TLS handshakes then overlap the wait). A site's
+  connection is closed once its check is done;
 - each check, redirects and body included, ends within ``site_timeout`` ("unknown:
   timeout" otherwise);
 - the whole run ends within ``run_timeout``: checks still open then are cancelled and
@@ -337,6 +339,9 @@ class UsernameChecker:
     async def _check_site(
         self, semaphore: asyncio.Semaphore, site: Site, username: str, wait: float = 0.0
     ) -> CheckResult:
+        if wait > 0 or semaphore.locked():
+            # It will wait: its connection (and TLS handshake) can be made meanwhile.
+            self.transport.preconnect(site.probe_url(username))
         if wait > 0:
             await asyncio.sleep(wait)  # the site's turn; no place in the semaphore held
         async with semaphore:

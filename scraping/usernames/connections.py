@@ -5,6 +5,8 @@ A connection is an asyncio protocol that hands the bytes it receives straight to
 answer being read (wire.AnswerReader), so one request costs a write, the kernel's work and
 one future, with no stream or extra task between. The pool keeps at most ``limit``
 connections open; when a new one is needed at the bound, the longest idle one is closed.
+A connection may be opened ahead of its request (``preconnect``); a request for the same
+site waits for that opening instead of making a second one.
 """
 
 import asyncio
@@ -228,15 +230,40 @@ class ConnectionPool:
         self._slots = asyncio.Semaphore(limit)
         self._idle: dict[Key, list[SiteConnection]] = {}
         self._idle_order: OrderedDict[SiteConnection, None] = OrderedDict()
+        self._opening: dict[Key, asyncio.Future] = {}
+
+    def preconnect(self, key: Key) -> None:
+        """Open a connection for ``key`` ahead of its request, unless one is open or
+        opening; a failure is left for the request to meet and report."""
+        if self._idle.get(key) or key in self._opening:
+            return
+        opening = asyncio.ensure_future(self._open_idle(key))
+        self._opening[key] = opening
+        opening.add_done_callback(lambda done: self._opened(key, done))
+
+    async def _open_idle(self, key: Key) -> None:
+        connection, _ = await self._open(key)
+        self.release(connection, reusable=True)
+
+    def _opened(self, key: Key, opening: asyncio.Future) -> None:
+        self._opening.pop(key, None)
+        if not opening.cancelled():
+            opening.exception()  # seen here; the request will meet it again
 
     async def acquire(self, key: Key) -> tuple[SiteConnection, bool]:
         """A connection for ``key`` and whether it was used before."""
+        opening = self._opening.get(key)
+        if opening is not None:
+            await asyncio.wait([opening])
         waiting = self._idle.get(key)
         while waiting:
             connection = waiting.pop()
             self._idle_order.pop(connection, None)
             if not connection.closed:
                 return connection, True
+        return await self._open(key)
+
+    async def _open(self, key: Key) -> tuple[SiteConnection, bool]:
         while self._slots.locked() and self._idle_order:
             # At the bound: the longest idle connection makes room (its slot comes back
             # when asyncio reports it closed, so one is closed per connection wanted).
@@ -274,6 +301,8 @@ class ConnectionPool:
             connection.close()
 
     def close(self) -> None:
+        for opening in self._opening.values():
+            opening.cancel()
         for connection in self._idle_order:
             connection.close()
         self._idle.clear()

@@ -238,7 +238,7 @@ class SiteTransport:
             tls=(lambda: self.tls) if self.tls else default_tls,
             lookup=resolver.resolve,
         )
-        self._pool = ConnectionPool(self._connector, self.concurrency)
+        self._pool = ConnectionPool(self._connector, 2 * self.concurrency)
         try:
             yield self
         finally:
@@ -301,6 +301,15 @@ class SiteTransport:
             self._pool.release(connection, answer.reusable)
             return answer
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def preconnect(self, address: str) -> None:
+        """Open a connection to the address's site ahead of its request."""
+        if self._pool is None or self._connector is None:
+            return
+        target, _ = route(address, self.url_override)
+        origin = _origin(target)
+        if origin is not None:
+            self._pool.preconnect(self._connector.key_for(*origin))
 
     def done_with(self, *addresses: str) -> None:
         """Nothing more goes to these addresses' sites in this run: close their idle

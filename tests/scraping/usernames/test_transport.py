@@ -2,13 +2,16 @@ import asyncio
 import gc
 import socket
 import threading
+import time
 from types import SimpleNamespace
 
 import pytest
 import uvloop
 
 from scraping.usernames import transport
-from scraping.usernames.detection import CheckState
+from scraping.usernames.checker import UsernameChecker
+from scraping.usernames.detection import CheckState, Reason
+from scraping.usernames.manifest import site_from_dict
 from scraping.usernames.transport import PooledResolver, SiteTransport
 
 from .conftest import make_site, run_apart
@@ -111,13 +114,16 @@ def test_the_hosts_file_answers_for_localhost():
 
 
 class _KeepAliveSite:
-    """A site on loopback that answers every request 404 and keeps the connection open;
-    ``open`` counts the connections the client has not closed yet."""
+    """A site on loopback that answers every request 404 after ``delay`` and keeps the
+    connection open; ``open`` counts the connections the client has not closed yet, and
+    ``seen`` holds (accepted at, first request at) for each connection."""
 
-    def __init__(self):
+    def __init__(self, delay: float = 0.0):
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.delay = delay
         self.open = 0
+        self.seen: list[list[float]] = []
         self.lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -130,11 +136,15 @@ class _KeepAliveSite:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn):
+        times = [time.monotonic()]
         with self.lock:
             self.open += 1
+            self.seen.append(times)
         with conn:
             while data := conn.recv(65536):
                 if b"\r\n\r\n" in data:
+                    times.append(time.monotonic())
+                    time.sleep(self.delay)
                     conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnone")
         with self.lock:
             self.open -= 1
@@ -164,3 +174,55 @@ def test_a_site_done_with_has_its_connection_closed_before_the_run_ends():
     # The site done with is let go at once; the other keeps its connection for a
     # control check until the run ends.
     assert during == (0, 1)
+
+
+def _site_at(site_id: str, url: str):
+    return site_from_dict(
+        site_id,
+        {
+            "name": site_id,
+            "home": f"{url}/",
+            "profile": f"{url}/u/{{username}}",
+            "detect": {"method": "status"},
+            "tags": ["social"],
+        },
+    )
+
+
+def test_checks_waiting_for_a_place_have_their_connection_opened_meanwhile():
+    servers = [_KeepAliveSite(delay=0.2) for _ in range(3)]
+    sites = [_site_at(f"site{n}", server.url) for n, server in enumerate(servers)]
+    transport = SiteTransport(user_agent="osint-test/1.0", concurrency=1, max_body_bytes=1024)
+
+    try:
+        results = UsernameChecker(transport, site_timeout=5, run_timeout=10).check("alice", sites)
+    finally:
+        for server in servers:
+            server.close()
+
+    assert [r.state for r in results] == [CheckState.NOT_FOUND] * 3
+    # One connection a site, and those that waited were connected long before asked.
+    assert [len(server.seen) for server in servers] == [1, 1, 1]
+    for server in servers[1:]:
+        (accepted, asked), *_ = server.seen
+        assert asked - accepted > 0.15
+
+
+def test_a_connection_opened_ahead_that_fails_leaves_the_check_its_own_error():
+    closed = socket.create_server(("127.0.0.1", 0))
+    nobody = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    closed.close()
+    slow = _KeepAliveSite(delay=0.2)
+    sites = [_site_at("slow", slow.url), _site_at("gone", nobody)]
+    transport = SiteTransport(user_agent="osint-test/1.0", concurrency=1, max_body_bytes=1024)
+
+    try:
+        slow_result, gone = UsernameChecker(transport, site_timeout=5, run_timeout=10).check(
+            "alice", sites
+        )
+    finally:
+        slow.close()
+
+    assert slow_result.state == CheckState.NOT_FOUND
+    assert (gone.state, gone.reason) == (CheckState.UNKNOWN, Reason.CONNECTION_ERROR)
+    assert "ConnectionRefusedError" in gone.detail
