@@ -12,9 +12,10 @@ it, so the CPU spent per request, not the network, stretches every check. Hence 
 for the loop (about a quarter less CPU per request than asyncio's own loop, measured),
 no garbage collection in the middle of a run (checker.py), name lookups on a pool sized
 for a run (PooledResolver), and HTTP spoken by a small client of our own (wire.py,
-connections.py) in place of aiohttp, whose sessions, streams and tracing layers cost
-about four times the CPU per request of the bare socket work (measured in the same bench
-before the change). One connection per site, reused for its control check.
+connections.py) in place of aiohttp: its sessions, streams and tracing layers took a
+first run over the bench's 478 sites to 0.21 s of CPU, where this client takes about
+0.1 s and a bare socket loop 0.05 s (measured in the same bench). One connection per
+site, reused for its control check.
 """
 
 import asyncio
