@@ -258,7 +258,10 @@ def _run_ours(ports: dict[str, int], out, *, warm: bool) -> None:
 
         sites.append(site_from_dict(site.id, moved))
         names_of[site.id] = names
-    transport = SiteTransport(user_agent="bench", concurrency=CONCURRENCY, max_body_bytes=1 << 20)
+    # The simulation's ports are on loopback: allowed here as ALLOW_PRIVATE_ADDRESSES would.
+    transport = SiteTransport(
+        user_agent="bench", concurrency=CONCURRENCY, max_body_bytes=1 << 20, allow_private=True
+    )
     memory = InMemoryControlMemory()
     # As production runs it: every site's turn taken in one step before the run and its
     # answers read for pauses after (in Redis when REDIS_URL is set), under a limit that

@@ -222,7 +222,7 @@ def record_evidence(
         "method": method,
         "status_code": status_code,
         "outcome": outcome,
-        "error": error[:2000],
+        "error": clean_value(error)[:2000],
         "content_type": kept_headers.get("content-type", "")[:255],
         "headers": kept_headers,
         "body_size": len(body),

@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 from python_socks import ProxyError, ProxyTimeoutError, ProxyType
 from python_socks.async_.asyncio import Proxy
 
+from .. import addresses
 from .wire import Answer, AnswerReader, BadAnswer
 
 PROXY_SCHEMES = {
@@ -45,6 +46,11 @@ class Disconnected(ConnectionError):
 
 class ProxyRefused(ConnectionError):
     """The outbound proxy would not open a way to the site."""
+
+
+class PrivateAddress(ConnectionRefusedError):
+    """The site's name points at a private, loopback or link-local address, which is not
+    asked unless ALLOW_PRIVATE_ADDRESSES is on (scraping/addresses.py has the rules)."""
 
 
 class Key(NamedTuple):
@@ -85,20 +91,24 @@ class SiteConnection(asyncio.Protocol):
             waiter.set_result(answer)
 
     def eof_received(self) -> bool:
-        self._ended()
+        # The site closed its side cleanly (FIN, or TLS close_notify): an answer whose
+        # body runs to the end of the connection is whole. Nothing more can be sent here.
+        self.closed = True
+        self._ended(clean=True)
         return False  # close the transport
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        self._ended()
+        # Lost without a clean close (a reset, TLS cut off): no answer is whole by it.
+        self._ended(clean=False)
         self._on_lost()
 
-    def _ended(self) -> None:
+    def _ended(self, *, clean: bool) -> None:
         reader, waiter = self._reader, self._waiter
         if reader is None or waiter is None or waiter.done():
             return
         try:
-            answer = reader.end()
+            answer = reader.end() if clean else None
         except BadAnswer as exc:
             waiter.set_exception(exc)
             return
@@ -136,11 +146,25 @@ class Connector:
     through an HTTP proxy (a CONNECT tunnel for https, the proxy itself for http) or a
     SOCKS proxy."""
 
-    def __init__(self, *, proxy: str | None, tls: Callable[[], ssl.SSLContext], lookup: Lookup):
+    def __init__(
+        self,
+        *,
+        proxy: str | None,
+        tls: Callable[[], ssl.SSLContext],
+        lookup: Lookup,
+        allow_private: bool = False,
+        trusted: frozenset[Key] = frozenset(),
+    ):
         # Made when the first https connection needs it: loading the trusted authorities
         # takes tens of milliseconds that a run of plain-HTTP sites need not pay.
         self.tls = tls
         self._lookup = lookup
+        # Where a site's name points is the site's to decide (a lapsed domain, a redirect
+        # to an inner host): addresses are checked as for every other source, except
+        # those named in settings (``trusted``: the override's).
+        self.allow_private = allow_private
+        self.trusted = trusted
+        self._remote_names = False
         self._proxy: Proxy | None = None
         self.http_proxy: Key | None = None  # plain-HTTP addresses go to it, written whole
         self.proxy_authorization = ""
@@ -153,12 +177,14 @@ class Connector:
                     f"or socks4a:// address, not {scheme or 'one without a scheme'}"
                 )
             kind, remote_names = PROXY_SCHEMES[scheme]
+            self._remote_names = remote_names
             user = unquote(parts.username) if parts.username else None
             password = unquote(parts.password) if parts.password else None
             port = parts.port or (8080 if kind == ProxyType.HTTP else 1080)
             self._proxy = Proxy(kind, parts.hostname, port, user, password, rdns=remote_names)
             if kind == ProxyType.HTTP:
                 self.http_proxy = Key("http", parts.hostname, port)
+                self.trusted = trusted | {self.http_proxy}  # named in settings
                 if user is not None:
                     self.proxy_authorization = _basic(user, password or "")
 
@@ -176,8 +202,13 @@ class Connector:
             return SiteConnection(key, on_lost)
 
         if self._proxy is not None and key != self.http_proxy:
+            destination = key.host
+            if self._checks(key) and self._remote_names:
+                self.check_named(key.host)  # the proxy resolves it: only this is ours
+            elif self._checks(key):
+                _, destination = (await self._checked(key.host, key.port))[0]
             try:
-                sock = await self._proxy.connect(key.host, key.port)
+                sock = await self._proxy.connect(destination, key.port)
             except ProxyTimeoutError as exc:
                 raise ProxyRefused(f"the outbound proxy timed out: {exc}") from None
             except ProxyError as exc:
@@ -192,7 +223,12 @@ class Connector:
             return connection
 
         error: OSError | None = None
-        for family, address in await self._addresses(key.host, key.port):
+        addresses = (
+            await self._checked(key.host, key.port)
+            if self._checks(key)
+            else await self._addresses(key.host, key.port)
+        )
+        for family, address in addresses:
             try:
                 _, connection = await loop.create_connection(
                     protocol,
@@ -207,6 +243,33 @@ class Connector:
                 continue
             return connection
         raise error or OSError(f"no address found for {key.host}")
+
+    def _checks(self, key: Key) -> bool:
+        return not self.allow_private and key not in self.trusted
+
+    def check_named(self, host: str) -> None:
+        """Refuse a host written as a private address or a localhost name, for a request
+        a proxy resolves; a no-op where private addresses are allowed."""
+        if self.allow_private:
+            return
+        try:
+            addresses.ensure_not_private_literal(host, allow_private=False)
+        except addresses.AddressRefused as exc:
+            raise PrivateAddress(str(exc)) from None
+
+    async def _checked(self, host: str, port: int) -> list[tuple[int, str]]:
+        """The host's addresses, when every one of them is public: one private address
+        among public ones refuses the name, as a connection could land on it."""
+        found = await self._addresses(host, port)
+        refused = [address for _, address in found if not addresses.is_public(address)]
+        if refused:
+            raise PrivateAddress(
+                f"{host} points at {refused[0]}, a private, loopback or link-local address;"
+                " not asked (ALLOW_PRIVATE_ADDRESSES allows it)"
+            )
+        if not found:
+            raise OSError(f"no address found for {host}")
+        return found
 
     async def _addresses(self, host: str, port: int) -> list[tuple[int, str]]:
         for family in (socket.AF_INET, socket.AF_INET6):
@@ -231,11 +294,13 @@ class ConnectionPool:
         self._idle: dict[Key, list[SiteConnection]] = {}
         self._idle_order: OrderedDict[SiteConnection, None] = OrderedDict()
         self._opening: dict[Key, asyncio.Future] = {}
+        self._waiting = 0  # requests waiting for a place under the bound
 
     def preconnect(self, key: Key) -> None:
         """Open a connection for ``key`` ahead of its request, unless one is open or
-        opening; a failure is left for the request to meet and report."""
-        if self._idle.get(key) or key in self._opening:
+        opening, or the pool is at its bound (an opening ahead never waits for a place);
+        a failure is left for the request to meet and report."""
+        if self._idle.get(key) or key in self._opening or self._slots.locked():
             return
         opening = asyncio.ensure_future(self._open_idle(key))
         self._opening[key] = opening
@@ -250,12 +315,13 @@ class ConnectionPool:
         if not opening.cancelled():
             opening.exception()  # seen here; the request will meet it again
 
-    async def acquire(self, key: Key) -> tuple[SiteConnection, bool]:
-        """A connection for ``key`` and whether it was used before."""
+    async def acquire(self, key: Key, *, fresh: bool = False) -> tuple[SiteConnection, bool]:
+        """A connection for ``key`` and whether it was used before; with ``fresh``, a
+        new one."""
         opening = self._opening.get(key)
-        if opening is not None:
+        if opening is not None and not fresh:
             await asyncio.wait([opening])
-        waiting = self._idle.get(key)
+        waiting = None if fresh else self._idle.get(key)
         while waiting:
             connection = waiting.pop()
             self._idle_order.pop(connection, None)
@@ -272,7 +338,11 @@ class ConnectionPool:
             if not oldest.closed:
                 oldest.close()
                 break
-        await self._slots.acquire()
+        self._waiting += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self._waiting -= 1
         released = False
 
         def release_slot() -> None:
@@ -288,7 +358,9 @@ class ConnectionPool:
             raise
 
     def release(self, connection: SiteConnection, reusable: bool) -> None:
-        if not reusable or connection.closed:
+        # With requests waiting for a place, a connection kept idle would hold one of
+        # theirs: it is closed, and its place goes to the first of them.
+        if not reusable or connection.closed or self._waiting:
             connection.close()
             return
         self._idle.setdefault(connection.key, []).append(connection)

@@ -180,7 +180,7 @@ def _json_verdict(site: Site, status: int, body: bytes) -> Verdict:
         return unknown(Reason.UNEXPECTED_STATUS, f"HTTP {status}: not a sign either way")
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # nested past Python's depth
         return unknown(Reason.UNEXPECTED_ANSWER, f"HTTP {status}: the answer is not JSON")
     present, value = _json_field(data, site.detect.field)
     where = site.detect.field or "the answer"
@@ -191,12 +191,17 @@ def _json_verdict(site: Site, status: int, body: bytes) -> Verdict:
     return found(f"HTTP {status}: {where} names the user")
 
 
+def _shown(text: str) -> str:
+    """A value from an answer as it may be quoted in a detail: printable ASCII only."""
+    return "".join(c if " " <= c <= "~" else "?" for c in text)
+
+
 def judge(site: Site, status: int, headers: dict[str, str], body: bytes) -> Verdict:
     """The verdict on a final (not redirecting) answer."""
     text = body.decode("utf-8", errors="replace")
     if status == 429:
-        wait = headers.get("retry-after", "")
-        detail = "HTTP 429: rate limited" + (f", retry after {wait[:20]} s" if wait else "")
+        wait = _shown(headers.get("retry-after", "")[:20])
+        detail = "HTTP 429: rate limited" + (f", retry after {wait} s" if wait else "")
         return unknown(Reason.RATE_LIMITED, detail)
     defence = blocked_by(site, text)
     if defence:

@@ -34,7 +34,7 @@ from urllib.parse import quote, urlsplit
 
 from ..domains.names import to_ascii
 from ..overrides import route
-from .connections import PROXY_SCHEMES, ConnectionPool, Connector, Disconnected
+from .connections import PROXY_SCHEMES, ConnectionPool, Connector, Disconnected, Key
 from .wire import Answer, AnswerReader, header_lines, request_bytes
 
 try:
@@ -213,6 +213,7 @@ class SiteTransport:
         proxy: str | None = None,
         url_override: str | None = None,
         tls: ssl.SSLContext | None = None,
+        allow_private: bool = False,
     ):
         check_proxy(proxy)
         # Fields every request carries, on the wire once for the run.
@@ -228,16 +229,20 @@ class SiteTransport:
         self.proxy = proxy
         self.url_override = url_override
         self.tls = tls
+        self.allow_private = allow_private
         self._pool: ConnectionPool | None = None
         self._connector: Connector | None = None
 
     @asynccontextmanager
     async def opened(self) -> AsyncIterator["SiteTransport"]:
         resolver = LoopResolver() if green_threads() else PooledResolver()
+        override = _origin(self.url_override) if self.url_override else None
         self._connector = Connector(
             proxy=self.proxy,
             tls=(lambda: self.tls) if self.tls else default_tls,
             lookup=resolver.resolve,
+            allow_private=self.allow_private,
+            trusted=frozenset({Key(*override)} if override else ()),
         )
         self._pool = ConnectionPool(self._connector, 2 * self.concurrency)
         try:
@@ -266,6 +271,8 @@ class SiteTransport:
         authority = _authority(scheme, host, port)
         key = self._connector.key_for(scheme, host, port)
         proxied = key == self._connector.http_proxy
+        if proxied and not routing:
+            self._connector.check_named(host)  # the proxy resolves it
         fields = {"Host": authority}
         body = None
         if payload is not None:
@@ -287,7 +294,9 @@ class SiteTransport:
         limit = min(read_limit or self.max_body_bytes, self.max_body_bytes)
 
         for attempt in range(2):
-            connection, reused = await self._pool.acquire(key)
+            # A second attempt takes a new connection: another idle one to the same
+            # place may be as stale as the first.
+            connection, reused = await self._pool.acquire(key, fresh=attempt > 0)
             reader = AnswerReader(head_only=method.upper() == "HEAD", limit=limit)
             try:
                 answer = await connection.exchange(request, reader)

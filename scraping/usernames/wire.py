@@ -26,6 +26,11 @@ MAX_INTERIM = 10
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: [^\r\n]*)?\r?")
 _BREAKS = re.compile(r"[\r\n\x00]")
+_DIGITS = re.compile(r"[0-9]{1,18}")
+_HEX_DIGITS = re.compile(rb"[0-9A-Fa-f]{1,16}")
+# Deflate bytes kept until the first byte comes out, so that they can be read again as
+# raw deflate data if they turn out not to be zlib data (a zlib header is two bytes).
+_CODED_KEPT = 1024
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 # Window bits for each content coding read: gzip, and deflate as RFC 9110 has it (zlib
 # data) or as some servers send it (raw deflate data, tried when the zlib header is not).
@@ -106,31 +111,42 @@ def _headers(block: bytes) -> dict[str, str]:
 
 
 def _content_length(value: str) -> int:
-    # A field repeated with the same number is allowed; different numbers are not.
+    # A field repeated with the same number is allowed; different numbers are not. Only
+    # ASCII digits count (str.isdigit would take "٣" and "²").
     numbers = {part.strip() for part in value.split(",")}
-    if len(numbers) != 1 or not next(iter(numbers)).isdigit():
+    number = next(iter(numbers))
+    if len(numbers) != 1 or not _DIGITS.fullmatch(number):
         raise BadAnswer(f"unreadable Content-Length: {value[:40]!r}")
-    return int(next(iter(numbers)))
+    return int(number)
 
 
 class AnswerReader:
     """Reads one answer from the bytes given to ``feed``; ``feed`` and ``end`` return
-    the ``Answer`` once it is whole, else None."""
+    the ``Answer`` once it is whole, else None.
+
+    The bytes wait in one buffer read through an offset, and what was read is dropped
+    once per ``feed``: a site sending thousands of tiny chunks or trickling a long head
+    costs time in proportion to its bytes, never to their square (one site must not
+    hold the loop that every other check runs on)."""
 
     def __init__(self, *, head_only: bool, limit: int):
         self._head_only = head_only  # a HEAD request: the answer has no body
         self._limit = limit
-        self._buffer = b""
+        self._buffer = bytearray()
+        self._at = 0  # where reading the buffer has got to
+        self._searched = 0  # the header block's end is not before this offset
         self._answer: Answer | None = None
         self._interim = 0
         self._framing = ""  # "length", "chunked" or "close", once the head is read
         self._left = 0  # bytes left of the body (length) or of the chunk (chunked)
         self._chunk_end = False  # a chunk's data was read; its line break is next
-        self._trailers = False  # the last chunk was read; trailer fields come next
-        self._body: list[bytes] = []
-        self._kept = 0
+        self._trailers = -1  # bytes of trailer fields read, once the last chunk is
+        self._body = bytearray()
         self._decoder = None
+        # Deflate bytes fed before any came out, while all are kept (see _decode).
+        self._coded: bytearray | None = bytearray()
         self._raw = False  # deflate read as raw deflate data
+        self._coded_fed = 0
         self.started = False  # any byte of the answer arrived
 
     # -- input ----------------------------------------------------------------------------
@@ -139,27 +155,36 @@ class AnswerReader:
         if data:
             self.started = True
         self._buffer += data
-        if self._answer is None and not self._read_head():
-            return None
-        return self._read_body()
+        try:
+            if self._answer is None and not self._read_head():
+                return None
+            return self._read_body()
+        finally:
+            if self._at:
+                del self._buffer[: self._at]
+                self._searched = max(0, self._searched - self._at)
+                self._at = 0
 
     def end(self) -> Answer | None:
-        """The connection ended; the answer if that completes it."""
+        """The connection was closed cleanly; the answer if that completes it."""
         if self._answer is None or self._framing != "close":
             return None
-        self._finish(reusable=False)
-        return self._answer
+        return self._finish(reusable=False)
 
     # -- head -------------------------------------------------------------------------------
 
     def _read_head(self) -> bool:
         while True:
-            found = _HEAD_END.search(self._buffer, 0, MAX_HEAD_BYTES + 4)
-            if found is None:
-                if len(self._buffer) > MAX_HEAD_BYTES:
+            # Go on from where the last search stopped (less the three bytes a split
+            # "\r\n\r\n" may have left there).
+            found = _HEAD_END.search(self._buffer, max(self._at, self._searched - 3))
+            if found is None or found.start() - self._at > MAX_HEAD_BYTES:
+                if len(self._buffer) - self._at > MAX_HEAD_BYTES:
                     raise BadAnswer(f"the header block is over {MAX_HEAD_BYTES} bytes")
+                self._searched = len(self._buffer)
                 return False
-            block, self._buffer = self._buffer[: found.start()], self._buffer[found.end() :]
+            block = bytes(self._buffer[self._at : found.start()])
+            self._at = self._searched = found.end()
             line, _, fields = block.partition(b"\n")
             status = _STATUS_LINE.fullmatch(line)
             if status is None:
@@ -183,8 +208,12 @@ class AnswerReader:
         if self._head_only or code in (101, 204, 304):
             self._framing, self._left = "length", 0
         elif codings != [""]:
-            # Chunked must be the last coding; otherwise the body runs to the end.
+            # Chunked must be the last coding; otherwise the body runs to the end. An
+            # answer framed two ways, or chunked in HTTP/1.0, may be read otherwise by
+            # something between us and the site: its connection is not used again.
             self._framing = "chunked" if codings[-1] == "chunked" else "close"
+            if "content-length" in headers or not http11:
+                self._answer.reusable = False
         elif "content-length" in headers:
             self._framing, self._left = "length", _content_length(headers["content-length"])
         else:
@@ -195,22 +224,27 @@ class AnswerReader:
 
     # -- body -------------------------------------------------------------------------------
 
+    def _take(self, size: int) -> bytes:
+        taken = bytes(self._buffer[self._at : self._at + size])
+        self._at += len(taken)
+        return taken
+
     def _read_body(self) -> Answer | None:
         if self._framing == "length":
-            taken, self._buffer = self._buffer[: self._left], self._buffer[self._left :]
+            taken = self._take(self._left)
             self._left -= len(taken)
             if self._keep(taken) or self._left == 0:
                 return self._finish(reusable=self._answer.reusable and self._left == 0)
             return None
         if self._framing == "close":
-            taken, self._buffer = self._buffer, b""
+            taken = self._take(len(self._buffer) - self._at)
             return self._finish(reusable=False) if self._keep(taken) else None
         return self._read_chunks()
 
     def _read_chunks(self) -> Answer | None:
         while True:
             if self._left:
-                taken, self._buffer = self._buffer[: self._left], self._buffer[self._left :]
+                taken = self._take(self._left)
                 self._left -= len(taken)
                 if self._keep(taken):
                     return self._finish(reusable=False)
@@ -224,48 +258,56 @@ class AnswerReader:
                 if line:
                     raise BadAnswer("a chunk is longer than its size line says")
                 self._chunk_end = False
-            elif self._trailers:
+            elif self._trailers >= 0:
                 if not line:
                     return self._finish(reusable=self._answer.reusable)
+                self._trailers += len(line) + 2
+                if self._trailers > MAX_HEAD_BYTES:
+                    raise BadAnswer(f"the trailer fields are over {MAX_HEAD_BYTES} bytes")
             else:
-                size = line.split(b";", 1)[0].strip()
-                try:
-                    self._left = int(size, 16)
-                except ValueError:
-                    raise BadAnswer(f"unreadable chunk size: {size[:20]!r}") from None
-                if self._left < 0 or len(size) > 16:
+                size = line.split(b";", 1)[0].strip(b" \t")
+                if not _HEX_DIGITS.fullmatch(size):
                     raise BadAnswer(f"unreadable chunk size: {size[:20]!r}")
-                self._trailers = self._left == 0
+                self._left = int(size, 16)
+                if self._left == 0:
+                    self._trailers = 0
 
     def _line(self) -> bytes | None:
-        end = self._buffer.find(b"\n", 0, MAX_CHUNK_LINE)
+        end = self._buffer.find(b"\n", self._at, self._at + MAX_CHUNK_LINE)
         if end < 0:
-            if len(self._buffer) >= MAX_CHUNK_LINE:
+            if len(self._buffer) - self._at >= MAX_CHUNK_LINE:
                 raise BadAnswer(f"a chunk line is over {MAX_CHUNK_LINE} bytes")
             return None
-        line, self._buffer = self._buffer[:end], self._buffer[end + 1 :]
+        line = bytes(self._buffer[self._at : end])
+        self._at = end + 1
         return line.rstrip(b"\r")
 
     def _keep(self, data: bytes) -> bool:
         """Keep body bytes, decoded; True once the body is over the limit."""
         if self._decoder is not None and data:
+            self._coded_fed += len(data)
             data = self._decode(data)
         if data:
-            self._body.append(data)
-            self._kept += len(data)
-        return self._kept > self._limit
+            self._body += data
+        return len(self._body) > self._limit
 
     def _decode(self, data: bytes) -> bytes:
-        room = self._limit - self._kept + 1
+        room = self._limit - len(self._body) + 1
+        deflate = self._coding() == "deflate" and not self._raw
+        if deflate and self._coded is not None:
+            if len(self._coded) < _CODED_KEPT and not self._body:
+                self._coded += data
+            else:
+                self._coded = None  # no longer every byte fed: no reading them again
         try:
             return self._decoder.decompress(data, room)
         except zlib.error as exc:
-            if self._coding() == "deflate" and not self._kept and not self._raw:
-                # Not zlib data: try it as raw deflate data, once.
+            if deflate and self._coded is not None:
+                # Not zlib data: read everything fed so far again as raw deflate data.
                 self._raw = True
                 self._decoder = zlib.decompressobj(_RAW_DEFLATE)
                 try:
-                    return self._decoder.decompress(data, room)
+                    return self._decoder.decompress(bytes(self._coded), room)
                 except zlib.error:
                     pass
             raise BadAnswer(f"the body's {self._coding()} coding is broken: {exc}") from None
@@ -275,19 +317,20 @@ class AnswerReader:
 
     def _finish(self, *, reusable: bool) -> Answer:
         answer = self._answer
-        truncated = self._kept > self._limit
+        truncated = len(self._body) > self._limit
         if self._decoder is not None and not truncated:
             try:
                 rest = self._decoder.flush()
             except zlib.error as exc:
                 raise BadAnswer(f"the body's {self._coding()} coding is broken: {exc}") from None
-            if rest:
-                self._body.append(rest)
-                self._kept += len(rest)
-                truncated = self._kept > self._limit
-        body = b"".join(self._body)
-        answer.body = body[: self._limit] if truncated else body
+            self._body += rest
+            truncated = len(self._body) > self._limit
+            if not truncated and self._coded_fed and not self._decoder.eof:
+                # A coded body that stops before its coding's end is a page cut short,
+                # whatever it shows so far.
+                raise BadAnswer(f"the body's {self._coding()} coding stops before its end")
+        answer.body = bytes(self._body[: self._limit]) if truncated else bytes(self._body)
         answer.truncated = truncated
         # Bytes after a whole answer that nobody asked for make the connection unsafe.
-        answer.reusable = reusable and not truncated and not self._buffer
+        answer.reusable = reusable and not truncated and self._at == len(self._buffer)
         return answer

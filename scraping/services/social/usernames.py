@@ -91,6 +91,7 @@ def build_checker(
         max_body_bytes=settings.USERNAME_MAX_BODY_BYTES,
         proxy=settings.OUTBOUND_PROXY,
         url_override=settings.SITE_URL_OVERRIDE,
+        allow_private=settings.ALLOW_PRIVATE_ADDRESSES,
     )
     return UsernameChecker(
         transport,

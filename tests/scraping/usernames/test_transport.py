@@ -155,7 +155,9 @@ class _KeepAliveSite:
 
 def test_a_site_done_with_has_its_connection_closed_before_the_run_ends():
     site, other = _KeepAliveSite(), _KeepAliveSite()
-    transport = SiteTransport(user_agent="osint-test/1.0", concurrency=10, max_body_bytes=1024)
+    transport = SiteTransport(
+        user_agent="osint-test/1.0", concurrency=10, max_body_bytes=1024, allow_private=True
+    )
 
     async def run():
         async with transport.opened():
@@ -190,9 +192,12 @@ def _site_at(site_id: str, url: str):
 
 
 def test_checks_waiting_for_a_place_have_their_connection_opened_meanwhile():
-    servers = [_KeepAliveSite(delay=0.2) for _ in range(3)]
+    servers = [_KeepAliveSite(delay=0.2) for _ in range(4)]
     sites = [_site_at(f"site{n}", server.url) for n, server in enumerate(servers)]
-    transport = SiteTransport(user_agent="osint-test/1.0", concurrency=1, max_body_bytes=1024)
+    # Two in flight, two waiting: the pool's bound, twice the concurrency, admits both.
+    transport = SiteTransport(
+        user_agent="osint-test/1.0", concurrency=2, max_body_bytes=1024, allow_private=True
+    )
 
     try:
         results = UsernameChecker(transport, site_timeout=5, run_timeout=10).check("alice", sites)
@@ -200,10 +205,10 @@ def test_checks_waiting_for_a_place_have_their_connection_opened_meanwhile():
         for server in servers:
             server.close()
 
-    assert [r.state for r in results] == [CheckState.NOT_FOUND] * 3
+    assert [r.state for r in results] == [CheckState.NOT_FOUND] * 4
     # One connection a site, and those that waited were connected long before asked.
-    assert [len(server.seen) for server in servers] == [1, 1, 1]
-    for server in servers[1:]:
+    assert [len(server.seen) for server in servers] == [1, 1, 1, 1]
+    for server in servers[2:]:
         (accepted, asked), *_ = server.seen
         assert asked - accepted > 0.15
 
@@ -214,7 +219,9 @@ def test_a_connection_opened_ahead_that_fails_leaves_the_check_its_own_error():
     closed.close()
     slow = _KeepAliveSite(delay=0.2)
     sites = [_site_at("slow", slow.url), _site_at("gone", nobody)]
-    transport = SiteTransport(user_agent="osint-test/1.0", concurrency=1, max_body_bytes=1024)
+    transport = SiteTransport(
+        user_agent="osint-test/1.0", concurrency=1, max_body_bytes=1024, allow_private=True
+    )
 
     try:
         slow_result, gone = UsernameChecker(transport, site_timeout=5, run_timeout=10).check(
