@@ -232,7 +232,8 @@ def serving_tls(folder: Path, name: str) -> Iterator[TlsServer]:
     context.sni_callback = lambda sock, sent, ctx: names.append(sent)
     server = http.server.ThreadingHTTPServer((PRIVATE, 0), Handler)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # A short poll: shutdown() waits for serve_forever's next look at it.
+    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
     try:
         yield TlsServer(server.server_address[1], ca, names, name)
     finally:
