@@ -59,9 +59,16 @@ class Loopback:
     request is answered with 200 and its connection joined to 127.0.0.1 at the port it
     names, whatever the host (a stand-in for an HTTP proxy that reaches the site)."""
 
-    def __init__(self, answer: Callable[[Seen], Reply] = answer_ok, *, tunnels: bool = False):
+    def __init__(
+        self,
+        answer: Callable[[Seen], Reply] = answer_ok,
+        *,
+        tunnels: bool = False,
+        host: str = HOST,
+    ):
         self.answer = answer
         self.tunnels = tunnels
+        self.host = host
         self.requests: list[Seen] = []
         self.accepted = 0
         self.open = 0
@@ -73,13 +80,14 @@ class Loopback:
 
     async def start(self, ports: int = 1) -> "Loopback":
         for _ in range(ports):
-            server = await asyncio.start_server(self._serve, HOST, 0)
+            server = await asyncio.start_server(self._serve, self.host, 0)
             self._servers.append(server)
             self.ports.append(server.sockets[0].getsockname()[1])
         return self
 
     def url(self, scheme: str = "http", port: int | None = None) -> str:
-        return f"{scheme}://{HOST}:{port or self.ports[0]}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{port or self.ports[0]}"
 
     async def stop(self) -> None:
         for server in self._servers:

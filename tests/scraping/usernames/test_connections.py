@@ -10,9 +10,10 @@ from types import SimpleNamespace
 import pytest
 
 from scraping.usernames.checker import UsernameChecker
-from scraping.usernames.connections import Disconnected
+from scraping.usernames.connections import Disconnected, SiteConnection
 from scraping.usernames.detection import CheckState, Reason
 from scraping.usernames.transport import PooledResolver, SiteTransport
+from scraping.usernames.wire import BadAnswer
 
 from ..pinned_hosts import Socks5Proxy
 from .conftest import make_site, run_apart
@@ -195,6 +196,65 @@ def test_a_connection_the_site_closed_while_idle_is_not_used_again_even_for_a_po
 
     assert second.status == 200
     assert [r.connection for r in site.requests] == [1, 2]
+
+
+def test_a_post_is_not_failed_on_a_connection_seen_closed_before_anything_was_sent(monkeypatch):
+    """The site's close of an idle connection is read (eof_received) a loop turn before
+    the connection counts as closed (connection_lost). A request that takes it in that
+    turn finds it closing and sends nothing, so it is safe to send anew whatever its
+    method; failing it makes a POST site "unknown" for no fault of its own."""
+    original = SiteConnection.eof_received
+    second: list[asyncio.Future] = []
+
+    async def scenario():
+        idle_closing = Loopback(lambda request: Reply(ok().data, close=True))
+        async with idle_closing as site, site_transport().opened() as transport:
+
+            def eof_received(connection):
+                if not second:  # the next request starts in the turn the close is read
+                    second.append(
+                        asyncio.ensure_future(
+                            transport.fetch("POST", f"{site.url()}/api", payload={"n": 2})
+                        )
+                    )
+                return original(connection)
+
+            monkeypatch.setattr(SiteConnection, "eof_received", eof_received)
+            await transport.fetch("POST", f"{site.url()}/api", payload={"n": 1})
+            while not second:
+                await asyncio.sleep(0.001)
+            answer = (await asyncio.gather(second[0], return_exceptions=True))[0]
+            return answer, site
+
+    answer, site = run_apart(scenario())
+
+    assert not isinstance(answer, Exception), answer
+    assert answer.status == 200
+    assert [(r.connection, r.body) for r in site.requests] == [(1, b'{"n": 1}'), (2, b'{"n": 2}')]
+
+
+def test_a_malformed_answer_is_a_bad_answer_and_its_connection_is_not_used_again():
+    async def scenario():
+        def garbled(request: Seen) -> Reply:
+            if request.target == b"/garbled":
+                return Reply(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+            return answer_ok(request)
+
+        async with Loopback(garbled) as site, site_transport().opened() as transport:
+            await transport.fetch("GET", f"{site.url()}/first")
+            with pytest.raises(BadAnswer, match="chunk size"):
+                await transport.fetch("GET", f"{site.url()}/garbled")
+            after = await transport.fetch("GET", f"{site.url()}/after")
+            return after, site
+
+    after, site = run_apart(scenario())
+
+    assert after.status == 200
+    assert [(r.connection, r.target) for r in site.requests] == [
+        (1, b"/first"),
+        (1, b"/garbled"),
+        (2, b"/after"),
+    ]
 
 
 # -- the bound on connections -----------------------------------------------------------------
@@ -397,6 +457,19 @@ def test_an_idn_host_is_looked_up_and_sent_as_a_labels(names):
     assert request.headers["host"] == f"{IDN_A_LABELS}:{site.ports[0]}".encode()
     assert request.target == b"/%C3%BCber?q=%C3%A4"
     assert names.asked == [IDN_A_LABELS]
+
+
+def test_an_ipv6_address_is_reached_as_it_is_and_named_in_brackets(names):
+    async def scenario():
+        async with Loopback(host="::1") as site, site_transport().opened() as transport:
+            answer = await transport.fetch("GET", f"{site.url()}/u/alice")
+            return answer, site
+
+    answer, site = run_apart(scenario())
+
+    assert answer.status == 200
+    assert site.requests[0].headers["host"] == f"[::1]:{site.ports[0]}".encode()
+    assert names.asked == []
 
 
 def test_the_original_host_of_an_idn_address_travels_to_the_override_as_a_labels():
