@@ -85,6 +85,11 @@ class Loopback:
             self.ports.append(server.sockets[0].getsockname()[1])
         return self
 
+    @property
+    def arrivals(self) -> list[tuple[int, bytes]]:
+        """Each request's connection number and target, in the order they came."""
+        return [(request.connection, request.target) for request in self.requests]
+
     def url(self, scheme: str = "http", port: int | None = None) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{scheme}://{host}:{port or self.ports[0]}"

@@ -71,7 +71,7 @@ def test_a_sites_second_request_goes_over_the_connection_of_the_first():
 
     assert (first.body, second.body) == (b"ok", b"ok")
     assert site.accepted == 1
-    assert [(r.connection, r.target) for r in site.requests] == [
+    assert site.arrivals == [
         (1, b"/u/alice"),
         (1, b"/u/x7q2kd"),
     ]
@@ -122,7 +122,7 @@ def test_a_safe_request_on_a_kept_connection_the_site_closed_unanswered_is_sent_
     second, site = run_apart(scenario())
 
     assert second.status == 200
-    assert [(r.connection, r.target) for r in site.requests] == [
+    assert site.arrivals == [
         (1, b"/first"),
         (1, b"/second"),
         (2, b"/second"),
@@ -250,7 +250,7 @@ def test_a_malformed_answer_is_a_bad_answer_and_its_connection_is_not_used_again
     after, site = run_apart(scenario())
 
     assert after.status == 200
-    assert [(r.connection, r.target) for r in site.requests] == [
+    assert site.arrivals == [
         (1, b"/first"),
         (1, b"/garbled"),
         (2, b"/after"),
