@@ -65,10 +65,12 @@ class Loopback:
         *,
         tunnels: bool = False,
         host: str = HOST,
+        ports: int = 1,
     ):
         self.answer = answer
         self.tunnels = tunnels
         self.host = host
+        self.port_count = ports
         self.requests: list[Seen] = []
         self.accepted = 0
         self.open = 0
@@ -78,8 +80,8 @@ class Loopback:
         self._writers: set[asyncio.StreamWriter] = set()
         self._handlers: set[asyncio.Task] = set()
 
-    async def start(self, ports: int = 1) -> "Loopback":
-        for _ in range(ports):
+    async def start(self) -> "Loopback":
+        for _ in range(self.port_count):
             server = await asyncio.start_server(self._serve, self.host, 0)
             self._servers.append(server)
             self.ports.append(server.sockets[0].getsockname()[1])

@@ -262,23 +262,21 @@ def test_a_malformed_answer_is_a_bad_answer_and_its_connection_is_not_used_again
 
 def test_the_pool_keeps_no_more_open_than_its_bound_and_closes_the_longest_idle_first():
     async def scenario():
-        async with site_transport(concurrency=2).opened() as transport:
-            sites = await Loopback().start(ports=6)
-            try:
-                accepted = []
-                for port in [*sites.ports, sites.ports[4], sites.ports[0], sites.ports[4]]:
-                    await transport.fetch("GET", f"{sites.url(port=port)}/")
-                    accepted.append(sites.accepted)
-                await transport.fetch("GET", f"{sites.url(port=sites.ports[5])}/")
+        async with (
+            Loopback(ports=6) as sites,
+            site_transport(concurrency=2).opened() as transport,
+        ):
+            accepted = []
+            for n in [0, 1, 2, 3, 4, 5, 4, 0, 4, 5]:
+                await transport.fetch("GET", f"{sites.url(port=sites.ports[n])}/")
                 accepted.append(sites.accepted)
-                return accepted, sites.most_open
-            finally:
-                await sites.stop()
+            return accepted, sites.most_open
 
     accepted, most_open = run_apart(scenario())
 
-    # Six origins, one connection each; the fifth's is idle but kept and reused; the
-    # first's new one replaces the sixth's (idle the longest), so the sixth needs anew.
+    # A connection for each of six origins, two kept at most: the fifth's, still idle, is
+    # reused; the first's new one takes the place of the sixth's, idle the longest, so
+    # the fifth's is reused once more and the sixth's is opened anew.
     assert accepted == [1, 2, 3, 4, 5, 6, 6, 7, 7, 8]
     assert most_open == 2
 
@@ -289,18 +287,13 @@ def test_requests_to_more_origins_at_once_than_the_bound_all_get_answered_within
     site keeps it open."""
 
     async def scenario():
-        async with site_transport(concurrency=2).opened() as transport:
-            sites = await Loopback().start(ports=6)
-            try:
-                answers = await asyncio.wait_for(
-                    asyncio.gather(
-                        *(transport.fetch("GET", f"{sites.url(port=p)}/") for p in sites.ports)
-                    ),
-                    timeout=0.5,
-                )
-                return answers, sites.most_open
-            finally:
-                await sites.stop()
+        async with (
+            Loopback(ports=6) as sites,
+            site_transport(concurrency=2).opened() as transport,
+        ):
+            asking = (transport.fetch("GET", f"{sites.url(port=p)}/") for p in sites.ports)
+            answers = await asyncio.wait_for(asyncio.gather(*asking), timeout=0.5)
+            return answers, sites.most_open
 
     answers, most_open = run_apart(scenario())
 
