@@ -535,6 +535,17 @@ def test_an_http_1_0_keep_alive_answer_without_length_still_spends_the_connectio
     assert reader.end().reusable is False
 
 
+def test_an_http_1_0_answer_with_transfer_encoding_spends_the_connection():
+    """RFC 9112, 6.1: a Transfer-Encoding in an HTTP/1.0 message is faulty framing, and
+    the connection is closed after it, keep-alive or not."""
+    answer = fed(
+        b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + chunked(b"hello")
+    )
+
+    assert (answer.body, answer.reusable) == (b"hello", False)
+
+
 # -- requests ---------------------------------------------------------------------------------
 
 
