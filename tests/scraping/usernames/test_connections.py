@@ -233,16 +233,28 @@ def test_a_post_is_not_failed_on_a_connection_seen_closed_before_anything_was_se
     assert [(r.connection, r.body) for r in site.requests] == [(1, b'{"n": 1}'), (2, b'{"n": 2}')]
 
 
-def test_a_malformed_answer_is_a_bad_answer_and_its_connection_is_not_used_again():
+@pytest.mark.parametrize(
+    ("garbled", "complaint"),
+    [
+        (b"Transfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk size"),
+        # A digit that str.isdigit takes and int() refuses: the plain ValueError must not
+        # escape the reader as a fatal error of the connection (then seen as cut off).
+        ("Content-Length: \u00b2\r\n\r\nhello".encode(), "Content-Length"),
+    ],
+    ids=["chunk-size", "superscript-length"],
+)
+def test_a_malformed_answer_is_a_bad_answer_and_its_connection_is_not_used_again(
+    garbled, complaint
+):
     async def scenario():
-        def garbled(request: Seen) -> Reply:
+        def answer(request: Seen) -> Reply:
             if request.target == b"/garbled":
-                return Reply(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+                return Reply(b"HTTP/1.1 200 OK\r\n" + garbled)
             return answer_ok(request)
 
-        async with Loopback(garbled) as site, site_transport().opened() as transport:
+        async with Loopback(answer) as site, site_transport().opened() as transport:
             await transport.fetch("GET", f"{site.url()}/first")
-            with pytest.raises(BadAnswer, match="chunk size"):
+            with pytest.raises(BadAnswer, match=complaint):
                 await transport.fetch("GET", f"{site.url()}/garbled")
             after = await transport.fetch("GET", f"{site.url()}/after")
             return after, site
