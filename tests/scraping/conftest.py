@@ -2,6 +2,8 @@ import pytest
 
 from scraping import ratelimit
 
+from .pinned_hosts import serving_tls
+
 
 @pytest.fixture
 def fresh_limits(settings):
@@ -10,3 +12,11 @@ def fresh_limits(settings):
     ratelimit.forget_cached_limits()
     yield
     ratelimit.forget_cached_limits()
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """An HTTPS server on 127.0.0.1 with a certificate for ``pinned.test`` from a test
+    authority; records the names clients send in SNI."""
+    with serving_tls(tmp_path, "pinned.test") as server:
+        yield server

@@ -1,10 +1,23 @@
 """Test support for the pinned connections: a resolver that rebinds, and ports that record
-who connects. Everything stays on loopback: 127.0.0.2 stands in for a public address
-(the tests declare it public), 127.0.0.1 for the private one a rebinding name turns to."""
+who connects (plain, through SOCKS5, or over TLS with a test authority). Everything stays
+on loopback: 127.0.0.2 stands in for a public address (the tests declare it public),
+127.0.0.1 for the private one a rebinding name turns to."""
 
+import datetime as dt
+import http.server
 import socket
+import ssl
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NamedTuple
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from replay.http import ReplayServer, Reply
 from scraping import addresses
@@ -149,3 +162,80 @@ class Socks5Proxy(_TcpServer):
 
     def url(self, scheme: str) -> str:
         return f"{scheme}://{PRIVATE}:{self.port}"
+
+
+def write_certificates(folder: Path, name: str) -> Path:
+    """A CA (its certificate file returned) and a server certificate for ``name``, as
+    ``server.pem`` and ``server.key`` in ``folder``."""
+    now = dt.datetime.now(dt.UTC)
+
+    def issue(subject, key, issuer, issuer_key, *, ca: bool):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(hours=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False
+            )
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key, server_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    ca = issue("Pinning Test CA", ca_key, "Pinning Test CA", ca_key, ca=True)
+    server = issue(name, server_key, "Pinning Test CA", ca_key, ca=False)
+    pem = serialization.Encoding.PEM
+    (folder / "ca.pem").write_bytes(ca.public_bytes(pem))
+    (folder / "server.pem").write_bytes(server.public_bytes(pem))
+    (folder / "server.key").write_bytes(
+        server_key.private_bytes(
+            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return folder / "ca.pem"
+
+
+class TlsServer(NamedTuple):
+    port: int
+    ca: Path  # the test authority's certificate, which signed the server's
+    names: list[str | None]  # the name each client sent in SNI, in order
+    name: str  # the one name the server's certificate is good for
+
+
+@contextmanager
+def serving_tls(folder: Path, name: str) -> Iterator[TlsServer]:
+    """An HTTPS server on 127.0.0.1 with a certificate for ``name`` that answers every GET
+    with 200 and ``ok`` and records the names clients send in SNI."""
+    ca = write_certificates(folder, name)
+    names: list[str | None] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            return
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "server.pem", folder / "server.key")
+    context.sni_callback = lambda sock, sent, ctx: names.append(sent)
+    server = http.server.ThreadingHTTPServer((PRIVATE, 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    # A short poll: shutdown() waits for serve_forever's next look at it.
+    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+    try:
+        yield TlsServer(server.server_address[1], ca, names, name)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,17 +1,9 @@
 """Untrusted hosts are reached only at the address the guard checked (DNS rebinding)."""
 
-import datetime as dt
-import http.server
 import socket
-import ssl
-import threading
 
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from investigations.errors import TransientError
 from replay.http import ReplayServer, Reply
@@ -142,72 +134,6 @@ def test_configured_hosts_stay_trusted_and_allow_private_addresses_lets_untruste
     assert trusted.status == untrusted.status == 200
 
 
-def _write_certificates(tmp_path, name: str):
-    """A CA (its certificate file returned) and a server certificate for ``name``."""
-    now = dt.datetime.now(dt.UTC)
-
-    def issue(subject, key, issuer, issuer_key, *, ca: bool):
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(hours=1))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        )
-        if not ca:
-            builder = builder.add_extension(
-                x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False
-            )
-        return builder.sign(issuer_key, hashes.SHA256())
-
-    ca_key, server_key = (
-        ec.generate_private_key(ec.SECP256R1()),
-        ec.generate_private_key(ec.SECP256R1()),
-    )
-    ca = issue("Pinning Test CA", ca_key, "Pinning Test CA", ca_key, ca=True)
-    server = issue(name, server_key, "Pinning Test CA", ca_key, ca=False)
-    pem = serialization.Encoding.PEM
-    (tmp_path / "ca.pem").write_bytes(ca.public_bytes(pem))
-    (tmp_path / "server.pem").write_bytes(server.public_bytes(pem))
-    (tmp_path / "server.key").write_bytes(
-        server_key.private_bytes(
-            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return tmp_path / "ca.pem"
-
-
-@pytest.fixture
-def tls_server(tmp_path):
-    """An HTTPS server on 127.0.0.1 with a certificate for ``pinned.test``; records the
-    names clients send in SNI."""
-    ca = _write_certificates(tmp_path, "pinned.test")
-    names: list[str | None] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args):
-            return
-
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tmp_path / "server.pem", tmp_path / "server.key")
-    context.sni_callback = lambda sock, name, ctx: names.append(name)
-    server = http.server.ThreadingHTTPServer((PRIVATE, 0), Handler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1], ca, names
-    server.shutdown()
-    server.server_close()
-
-
 def _pinned_session() -> requests.Session:
     session = requests.Session()
     session.mount("https://", PinnedAdapter())
@@ -222,7 +148,7 @@ def test_a_pinned_connection_sends_the_host_name_in_sni_and_verifies_the_certifi
     monkeypatch.setattr(addresses, "is_public", lambda ip: ip == PRIVATE)
     resolver = RebindingResolver({name: [PRIVATE]})
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
-    port, ca, names = tls_server
+    port, ca, names = tls_server.port, tls_server.ca, tls_server.names
     url = f"https://{name}:{port}/"
 
     if name == "pinned.test":

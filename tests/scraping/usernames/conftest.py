@@ -1,4 +1,3 @@
-import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -6,14 +5,15 @@ import pytest
 from replay.sites.server import SiteSimulation, Truth
 from scraping.usernames.checker import UsernameChecker
 from scraping.usernames.manifest import site_from_dict
-from scraping.usernames.transport import SiteTransport
+from scraping.usernames.transport import SiteTransport, run_loop
 
 
 def run_apart(coroutine):
-    """Run a coroutine on a new loop in a thread of its own: the test's thread may have a
-    loop running already (Playwright's sync API keeps one for the whole session)."""
+    """Run a coroutine on a new loop of the kind a run has (uvloop), in a thread of its
+    own: the test's thread may have a loop running already (Playwright's sync API keeps
+    one for the whole session)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
+        return pool.submit(run_loop, coroutine).result()
 
 
 def make_site(site_id: str, detect: dict, **extra):
