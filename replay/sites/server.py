@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from scraping.domains.names import to_ascii
 from scraping.overrides import ORIGINAL_HOST_HEADER
 from scraping.usernames.manifest import Site
 
@@ -95,7 +96,9 @@ class SiteSimulation:
         self._by_host: dict[str, list[SimulatedSite]] = {}
         for sim in self.sims.values():
             for hostname in sim.site.hosts:
-                self._by_host.setdefault(hostname.removeprefix("www."), []).append(sim)
+                # Hosts arrive in A-labels (scraping/overrides.py); compared as such.
+                name = hostname if hostname.isascii() else to_ascii(hostname)
+                self._by_host.setdefault(name.removeprefix("www."), []).append(sim)
         self.ports: dict[str, int] = {}
         self._wanted_ports = dict(ports or {})  # site id (or "*") -> port; 0 = any free
         self._servers: list[asyncio.AbstractServer] = []

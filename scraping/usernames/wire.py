@@ -26,6 +26,9 @@ MAX_INTERIM = 10
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: [^\r\n]*)?\r?")
 _BREAKS = re.compile(r"[\r\n\x00]")
+_CONTROLS_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
+# Fields that frame the body: the client writes them itself, from the body it sends.
+_FRAMING = {"content-length", "transfer-encoding"}
 _DIGITS = re.compile(r"[0-9]{1,18}")
 _HEX_DIGITS = re.compile(rb"[0-9A-Fa-f]{1,16}")
 # Deflate bytes kept until the first byte comes out, so that they can be read again as
@@ -57,6 +60,8 @@ def header_lines(headers: dict[str, str]) -> bytes:
     smuggles another)."""
     lines = []
     for name, value in headers.items():
+        if name.lower() in _FRAMING:
+            continue
         if not _TOKEN.fullmatch(name):
             raise ValueError(f"not an HTTP header name: {name!r}")
         value = str(value)
@@ -79,8 +84,8 @@ def request_bytes(
     request of a run carries, made once)."""
     if not _TOKEN.fullmatch(method):
         raise ValueError(f"not an HTTP method: {method!r}")
-    if not target or " " in target or _BREAKS.search(target):
-        raise ValueError("the request target holds a space or a line break")
+    if not target or _CONTROLS_OR_SPACE.search(target):
+        raise ValueError("the request target holds a space, a tab or a control character")
     length = b"" if body is None else b"Content-Length: %d\r\n" % len(body)
     head = b"%s %s HTTP/1.1\r\n" % (method.encode("ascii"), target.encode("utf-8"))
     return b"".join((head, header_lines(headers), fixed, length, b"\r\n", body or b""))
@@ -224,8 +229,8 @@ class AnswerReader:
 
     # -- body -------------------------------------------------------------------------------
 
-    def _take(self, size: int) -> bytes:
-        taken = bytes(self._buffer[self._at : self._at + size])
+    def _take(self, size: int) -> bytearray:
+        taken = self._buffer[self._at : self._at + size]  # one copy, not bytes() of it too
         self._at += len(taken)
         return taken
 
@@ -282,7 +287,7 @@ class AnswerReader:
         self._at = end + 1
         return line.rstrip(b"\r")
 
-    def _keep(self, data: bytes) -> bool:
+    def _keep(self, data: bytes | bytearray) -> bool:
         """Keep body bytes, decoded; True once the body is over the limit."""
         if self._decoder is not None and data:
             self._coded_fed += len(data)
@@ -291,7 +296,7 @@ class AnswerReader:
             self._body += data
         return len(self._body) > self._limit
 
-    def _decode(self, data: bytes) -> bytes:
+    def _decode(self, data: bytes | bytearray) -> bytes:
         room = self._limit - len(self._body) + 1
         deflate = self._coding() == "deflate" and not self._raw
         if deflate and self._coded is not None:
@@ -329,7 +334,8 @@ class AnswerReader:
                 # A coded body that stops before its coding's end is a page cut short,
                 # whatever it shows so far.
                 raise BadAnswer(f"the body's {self._coding()} coding stops before its end")
-        answer.body = bytes(self._body[: self._limit]) if truncated else bytes(self._body)
+        with memoryview(self._body) as kept:
+            answer.body = bytes(kept[: self._limit])
         answer.truncated = truncated
         # Bytes after a whole answer that nobody asked for make the connection unsafe.
         answer.reusable = reusable and not truncated and self._at == len(self._buffer)

@@ -26,6 +26,9 @@ IDN_A_LABELS = "xn--bcher-kva.example"
 def site_transport(**options) -> SiteTransport:
     options.setdefault("concurrency", 10)
     options.setdefault("max_body_bytes", 1024 * 1024)
+    # The test sites are on loopback, which ALLOW_PRIVATE_ADDRESSES admits in production;
+    # the guard itself is tested in test_hostile_answers.py.
+    options.setdefault("allow_private", True)
     return SiteTransport(user_agent="osint-test/1.0", **options)
 
 
@@ -276,7 +279,8 @@ def test_the_pool_keeps_no_more_open_than_its_bound_and_closes_the_longest_idle_
     async def scenario():
         async with (
             Loopback(ports=6) as sites,
-            site_transport(concurrency=2).opened() as transport,
+            # A bound of two connections: twice the concurrency (connections.py).
+            site_transport(concurrency=1).opened() as transport,
         ):
             accepted = []
             for n in [0, 1, 2, 3, 4, 5, 4, 0, 4, 5]:
@@ -301,7 +305,8 @@ def test_requests_to_more_origins_at_once_than_the_bound_all_get_answered_within
     async def scenario():
         async with (
             Loopback(ports=6) as sites,
-            site_transport(concurrency=2).opened() as transport,
+            # A bound of two connections: twice the concurrency (connections.py).
+            site_transport(concurrency=1).opened() as transport,
         ):
             asking = (transport.fetch("GET", f"{sites.url(port=p)}/") for p in sites.ports)
             answers = await asyncio.wait_for(asyncio.gather(*asking), timeout=0.5)

@@ -34,7 +34,7 @@ from scraping.usernames.detection import CheckState, Reason
 from scraping.usernames.transport import SiteTransport, run_loop
 from scraping.usernames.wire import AnswerReader, BadAnswer
 
-from ..test_pinning import _write_certificates
+from ..pinned_hosts import write_certificates
 from .conftest import make_site
 
 STATUS = make_site("statusy", {"method": "status"})
@@ -466,7 +466,7 @@ def test_a_connection_reset_before_a_close_delimited_body_ends_is_unknown_never_
 def tls_pair(tmp_path_factory):
     """A server context with a certificate for localhost, and a client one trusting it."""
     folder = tmp_path_factory.mktemp("tls")
-    authority = _write_certificates(folder, "localhost")
+    authority = write_certificates(folder, "localhost")
     server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server.load_cert_chain(folder / "server.pem", folder / "server.key")
     return server, ssl.create_default_context(cafile=str(authority))
