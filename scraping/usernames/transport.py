@@ -28,7 +28,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -341,6 +341,9 @@ def _origin(address: str) -> tuple[str, str, int] | None:
     return scheme, host, port
 
 
+# An address is split when its connection is opened ahead, when it is asked and when its
+# site is done with: once is enough.
+@lru_cache(maxsize=4096)
 def _split(address: str) -> tuple[str, str, int, str]:
     """Scheme, host (A-labels), port and request target of an address; text outside
     ASCII and spaces in the path and query are escaped, escapes already there kept."""
