@@ -1,3 +1,6 @@
+import socket
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -62,3 +65,56 @@ def checker_for():
         )
 
     return make
+
+
+class KeepAliveSite:
+    """A site on loopback that answers every request 404 after ``delay`` and keeps the
+    connection open; ``open`` counts the connections the client has not closed yet, and
+    ``seen`` holds (accepted at, first request at) for each connection."""
+
+    def __init__(self, delay: float = 0.0):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.delay = delay
+        self.open = 0
+        self.seen: list[list[float]] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        times = [time.monotonic()]
+        with self.lock:
+            self.open += 1
+            self.seen.append(times)
+        with conn:
+            while data := conn.recv(65536):
+                if b"\r\n\r\n" in data:
+                    times.append(time.monotonic())
+                    time.sleep(self.delay)
+                    conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnone")
+        with self.lock:
+            self.open -= 1
+
+    def close(self):
+        self.listener.close()
+
+
+def site_at(site_id: str, url: str):
+    return site_from_dict(
+        site_id,
+        {
+            "name": site_id,
+            "home": f"{url}/",
+            "profile": f"{url}/u/{{username}}",
+            "detect": {"method": "status"},
+            "tags": ["social"],
+        },
+    )

@@ -2,7 +2,6 @@ import asyncio
 import gc
 import socket
 import threading
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -11,10 +10,9 @@ import uvloop
 from scraping.usernames import transport
 from scraping.usernames.checker import UsernameChecker
 from scraping.usernames.detection import CheckState, Reason
-from scraping.usernames.manifest import site_from_dict
 from scraping.usernames.transport import PooledResolver, SiteTransport
 
-from .conftest import make_site, run_apart
+from .conftest import KeepAliveSite, make_site, run_apart, site_at
 
 STATUS = make_site("statusy", {"method": "status"})
 
@@ -113,48 +111,8 @@ def test_the_hosts_file_answers_for_localhost():
     assert (socket.AF_INET, "127.0.0.1") in answers
 
 
-class _KeepAliveSite:
-    """A site on loopback that answers every request 404 after ``delay`` and keeps the
-    connection open; ``open`` counts the connections the client has not closed yet, and
-    ``seen`` holds (accepted at, first request at) for each connection."""
-
-    def __init__(self, delay: float = 0.0):
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.delay = delay
-        self.open = 0
-        self.seen: list[list[float]] = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn):
-        times = [time.monotonic()]
-        with self.lock:
-            self.open += 1
-            self.seen.append(times)
-        with conn:
-            while data := conn.recv(65536):
-                if b"\r\n\r\n" in data:
-                    times.append(time.monotonic())
-                    time.sleep(self.delay)
-                    conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnone")
-        with self.lock:
-            self.open -= 1
-
-    def close(self):
-        self.listener.close()
-
-
 def test_a_site_done_with_has_its_connection_closed_before_the_run_ends():
-    site, other = _KeepAliveSite(), _KeepAliveSite()
+    site, other = KeepAliveSite(), KeepAliveSite()
     transport = SiteTransport(
         user_agent="osint-test/1.0", concurrency=10, max_body_bytes=1024, allow_private=True
     )
@@ -178,22 +136,9 @@ def test_a_site_done_with_has_its_connection_closed_before_the_run_ends():
     assert during == (0, 1)
 
 
-def _site_at(site_id: str, url: str):
-    return site_from_dict(
-        site_id,
-        {
-            "name": site_id,
-            "home": f"{url}/",
-            "profile": f"{url}/u/{{username}}",
-            "detect": {"method": "status"},
-            "tags": ["social"],
-        },
-    )
-
-
 def test_checks_waiting_for_a_place_have_their_connection_opened_meanwhile():
-    servers = [_KeepAliveSite(delay=0.2) for _ in range(4)]
-    sites = [_site_at(f"site{n}", server.url) for n, server in enumerate(servers)]
+    servers = [KeepAliveSite(delay=0.2) for _ in range(4)]
+    sites = [site_at(f"site{n}", server.url) for n, server in enumerate(servers)]
     # Two in flight, two waiting: the pool's bound, twice the concurrency, admits both.
     transport = SiteTransport(
         user_agent="osint-test/1.0", concurrency=2, max_body_bytes=1024, allow_private=True
@@ -217,8 +162,8 @@ def test_a_connection_opened_ahead_that_fails_leaves_the_check_its_own_error():
     closed = socket.create_server(("127.0.0.1", 0))
     nobody = f"http://127.0.0.1:{closed.getsockname()[1]}"
     closed.close()
-    slow = _KeepAliveSite(delay=0.2)
-    sites = [_site_at("slow", slow.url), _site_at("gone", nobody)]
+    slow = KeepAliveSite(delay=0.2)
+    sites = [site_at("slow", slow.url), site_at("gone", nobody)]
     transport = SiteTransport(
         user_agent="osint-test/1.0", concurrency=1, max_body_bytes=1024, allow_private=True
     )
