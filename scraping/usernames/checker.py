@@ -13,11 +13,10 @@ How a run is bounded:
   one control check per site that said "found".
 
 Politeness: with ``turns`` every site is a platform of its own (``site:<id>``) whose
-limits all workers share. As the loop starts, the calling thread takes in one step a turn
-on every site it asks, and a second one where a control check may follow (a site whose
-control answer is not known yet), while the loop opens the first sites' connections;
-no request goes out before the turns are in. After the loop it gives back the second
-turns no control check used, and reads the answers for pauses to set. Each check waits for its site's turn; a
+limits all workers share. Before the loop starts, a run takes in one step a turn on every
+site it asks, and a second one where a control check may follow (a site whose control
+answer is not known yet); after the loop it gives back the second turns no control check
+used, and reads the answers for pauses to set. Each check waits for its site's turn; a
 paused site, or one with no turn before the run's deadline, is not asked and is "unknown"
 with the reason. Nothing inside the loop touches the rate-limit store or starts a thread,
 so the loop can run on a thread of its own next to a gevent worker's greenlets.
@@ -30,10 +29,10 @@ rate-limit answers are "unknown" with the reason (see detection.py).
 
 import asyncio
 import gc
-import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -49,11 +48,10 @@ from .detection import (
     not_found,
     unknown,
 )
-from .handoff import Handoff
 from .manifest import DetectMethod, Site
 from .rules import control_name, control_possible, is_valid_for
 from .time_limits import TimeLimits
-from .transport import Answer, Running, SiteTransport, run_apart, run_loop
+from .transport import Answer, SiteTransport, run_loop
 from .wire import BadAnswer
 
 logger = logging.getLogger(__name__)
@@ -179,25 +177,6 @@ class CheckResult:
         return row
 
 
-class Run:
-    """A run started by ``UsernameChecker.start``."""
-
-    def __init__(self, checker: "UsernameChecker", running: Running, turns: RunTurns | None):
-        self._checker = checker
-        self._running = running
-        self._turns = turns
-
-    def wait(self, timeout: float | None) -> bool:
-        """Wait up to ``timeout`` seconds (None: until it ends); True once it has ended."""
-        return self._running.wait(timeout)
-
-    def result(self) -> list[CheckResult]:
-        """The results, in the order of the sites; the unused turns given back."""
-        results = self._running.result()
-        self._checker.after_run(results, self._turns)
-        return results
-
-
 class UsernameChecker:
     def __init__(
         self,
@@ -225,31 +204,22 @@ class UsernameChecker:
     # -- entry points ---------------------------------------------------------------------
 
     def check(self, username: str, sites: list[Site]) -> list[CheckResult]:
-        """Check every site; results come back in the order of ``sites``."""
-        run = self.start(username, sites)
-        run.wait(None)
-        return run.result()
+        """Check every site; results come back in the order of ``sites``.
 
-    def start(self, username: str, sites: list[Site], *, name: str = "username-check") -> "Run":
-        """Start checking every site, on an event loop of its own thread (a real thread on
-        a gevent worker: see ``run_apart``); ``Run.result`` gives the results.
-
-        The sites' turns are taken here, on the calling thread, while the loop already
-        opens the first sites' connections; their requests wait for the turns."""
-        pending: Handoff[RunTurns] | None = Handoff() if self.turns is not None else None
-        running = run_apart(
-            lambda: run_loop(self.check_async(username, sites, pending=pending)), name=name
-        )
-        turns = None
-        if pending is not None:
-            try:
-                turns = self.take_turns(username, sites)
-            except BaseException as exc:
-                pending.give(error=exc)
-                running.wait(None)
-                raise
-            pending.give(turns)
-        return Run(self, running, turns)
+        Runs its own event loop; called where a loop already runs in this thread (an
+        async caller, or a library that keeps one), it runs that loop on a thread of its
+        own instead of failing.
+        """
+        turns = self.take_turns(username, sites)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            results = run_loop(self.check_async(username, sites, turns))
+        else:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="username-check") as pool:
+                results = pool.submit(run_loop, self.check_async(username, sites, turns)).result()
+        self.after_run(results, turns)
+        return results
 
     def take_turns(self, username: str, sites: list[Site]) -> RunTurns | None:
         """The run's turns, before its loop starts (see the module's notes)."""
@@ -298,29 +268,30 @@ class UsernameChecker:
             self._loop.call_soon_threadsafe(self._main.cancel)
 
     async def check_async(
-        self,
-        username: str,
-        sites: list[Site],
-        turns: RunTurns | None = None,
-        *,
-        pending: "Handoff[RunTurns] | None" = None,
+        self, username: str, sites: list[Site], turns: RunTurns | None = None
     ) -> list[CheckResult]:
         """Check every site; with ``turns`` (from ``take_turns``) each site waits for its
-        own and is not asked without one. With ``pending``, the turns come later from
-        another thread; the first sites' connections are opened meanwhile."""
+        own and is not asked without one."""
         self._loop = asyncio.get_running_loop()
         self._main = asyncio.current_task()
+        self._turns = turns
+        results: dict[str, CheckResult] = {}
+        to_ask = []
+        for site in sites:
+            turn = turns.checks.get(site.id) if turns is not None else None
+            if not is_valid_for(site, username):
+                results[site.id] = self._skipped(site, username)
+            elif turns is not None and (turn is None or turn.state != "ok"):
+                results[site.id] = self._no_turn(site, username, turn)
+            else:
+                to_ask.append((site, turns.wait_left(turn) if turns is not None else 0.0))
+                continue
+            self._report(results[site.id])
+
         semaphore = asyncio.Semaphore(self.transport.concurrency)
         self._limits = TimeLimits(self.site_timeout)
         with collection_paused():
             async with self.transport.opened():
-                if pending is not None:
-                    first = (s for s in sites if is_valid_for(s, username))
-                    for site in itertools.islice(first, self.transport.concurrency):
-                        self.transport.preconnect(site.probe_url(username))
-                    turns = await pending.taken()
-                self._turns = turns
-                results, to_ask = self._plan(username, sites, turns)
                 tasks = {
                     asyncio.create_task(self._check_site(semaphore, site, username, wait)): site
                     for site, wait in to_ask
@@ -338,26 +309,6 @@ class UsernameChecker:
         for task, site in tasks.items():
             results[site.id] = self._outcome(task, site, username, cancelled)
         return [results[site.id] for site in sites]
-
-    def _plan(
-        self, username: str, sites: list[Site], turns: RunTurns | None
-    ) -> tuple[dict[str, CheckResult], list[tuple[Site, float]]]:
-        """The results known without asking (invalid names, sites without a turn), and
-        the sites to ask with the wait for each one's turn."""
-        results: dict[str, CheckResult] = {}
-        to_ask = []
-        for site in sites:
-            turn = turns.checks.get(site.id) if turns is not None else None
-            if not is_valid_for(site, username):
-                results[site.id] = self._skipped(site, username)
-            elif turns is not None and (turn is None or turn.state != "ok"):
-                results[site.id] = self._no_turn(site, username, turn)
-                self.transport.done_with(site.probe_url(username))  # opened ahead, maybe
-            else:
-                to_ask.append((site, turns.wait_left(turn) if turns is not None else 0.0))
-                continue
-            self._report(results[site.id])
-        return results, to_ask
 
     # -- one site ---------------------------------------------------------------------------
 

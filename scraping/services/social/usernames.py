@@ -27,7 +27,7 @@ from ... import platforms, ratelimit
 from ...usernames.checker import CheckResult, InMemoryControlMemory, UsernameChecker
 from ...usernames.detection import CheckState
 from ...usernames.manifest import Site, load_sites, select_sites
-from ...usernames.transport import SiteTransport
+from ...usernames.transport import SiteTransport, run_apart, run_loop
 from .graph import ACCOUNT, HAS_ACCOUNT, USERNAME
 
 logger = logging.getLogger(__name__)
@@ -124,23 +124,28 @@ class _CacheControlMemory(InMemoryControlMemory):
 
 def _run_checks(ctx: JobContext, username: str, sites: list[Site]) -> list[CheckResult]:
     """The checks' event loop runs on a thread of its own (a real one on a gevent worker,
-    see ``run_apart``); this one takes the sites' turns as it starts and gives back the
-    unused ones after (``UsernameChecker.start``), reports progress meanwhile and stops
-    it when the investigation is cancelled."""
+    see ``run_apart``); this one takes the sites' turns before it and gives back the
+    unused ones after, reports progress meanwhile and stops it when the investigation is
+    cancelled."""
     done = Counter()
     memory = _CacheControlMemory(sites)
     checker = build_checker(
         memory, on_result=lambda result: done.update(["n"]), turns=SiteTurns(sites)
     )
-    run = checker.start(username, sites, name=f"username-check-{ctx.job_id}")
+    turns = checker.take_turns(username, sites)
+    running = run_apart(
+        lambda: run_loop(checker.check_async(username, sites, turns)),
+        name=f"username-check-{ctx.job_id}",
+    )
     try:
-        while not run.wait(_PROGRESS_EVERY):
+        while not running.wait(_PROGRESS_EVERY):
             ctx.progress(5 + int(75 * done["n"] / max(1, len(sites))))
     except JobCancelled:
         checker.stop()
-        run.wait(None)
+        running.wait(None)
         raise
-    results = run.result()
+    results = running.result()
+    checker.after_run(results, turns)
     memory.save()
     return results
 
