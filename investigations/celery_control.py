@@ -67,11 +67,16 @@ def purge_queue(queue_name: str) -> int:
 
 
 def broker_reachable(timeout: float = 3.0) -> bool:
-    """One quick try at the broker, without the long retry loop of a normal connection."""
+    """One quick try at the broker, without the long retry loop of a normal connection.
+
+    A broker transport that cannot even be loaded (a package missing) is not a broker
+    that does not answer: that error goes up as it is, to be read and fixed."""
     try:
         with current_app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, timeout=timeout)
-    except Exception:  # noqa: BLE001 - any fault means the broker cannot be used now
+    except ImportError:
+        raise
+    except Exception:  # noqa: BLE001 - any other fault means the broker cannot be used now
         return False
     return True
 

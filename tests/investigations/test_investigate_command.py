@@ -178,3 +178,23 @@ def test_targets_are_printed_as_analysts_read_them(transactional_db, domain_worl
     assert code == 0
     assert any(line.startswith("  domain:küche.de: ") for line in out.splitlines())
     assert "xn--kche-0ra" not in out
+
+
+def test_a_broker_transport_that_cannot_be_loaded_is_named_not_taken_for_a_silent_broker(
+    db, monkeypatch
+):
+    """Without kombu's Redis extra the transport fails to import; that was once reported
+    as a broker that does not answer, with Redis up and well."""
+
+    class Unloadable:
+        def __enter__(self):
+            raise ModuleNotFoundError("No module named 'packaging'")
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(celery_control.current_app, "connection_for_write", Unloadable)
+
+    with pytest.raises(CommandError, match="cannot be loaded: No module named 'packaging'"):
+        call_command("investigate", "github:nvie")
+    assert Investigation.objects.count() == 0

@@ -107,7 +107,15 @@ class Command(BaseCommand):
         if not parsed:
             raise CommandError("No valid target to investigate.", returncode=EXIT_BAD_INPUT)
 
-        if not celery_control.broker_reachable():
+        try:
+            reachable = celery_control.broker_reachable()
+        except ImportError as exc:
+            raise CommandError(
+                f"The task broker's transport for {self._broker()} cannot be loaded: {exc}. "
+                "Install the packages in requirements.txt.",
+                returncode=EXIT_NO_WORKER,
+            ) from exc
+        if not reachable:
             raise CommandError(
                 f"The task broker at {self._broker()} does not answer; start it or set "
                 "CELERY_BROKER_URL.",
