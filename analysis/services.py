@@ -71,7 +71,11 @@ def summarise_graph(investigation_id: int) -> dict:
             investigation_id,
             "graph_summary",
             "source_notes",
-            title=f"{len(notes)} notes from the sources" if notes else "No notes from the sources",
+            title=(
+                f"{len(notes)} {'note' if len(notes) == 1 else 'notes'} from the sources"
+                if notes
+                else "No notes from the sources"
+            ),
             description="\n".join(f"{n['source']} on {n['target']}: {n['note']}" for n in notes),
             data={"notes": notes},
         )

@@ -1,6 +1,7 @@
 """A small threaded HTTP server on loopback that replay servers build on."""
 
 import json
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,6 +43,16 @@ class Request:
         self.raw_query = parts.query
         self.headers = {k.lower(): v for k, v in handler.headers.items()}
         self.received_at = time.time()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up mid-answer (the product cutting off an oversized body, as
+    it should) is no fault of the server's: no traceback for it. Anything else is one."""
+
+    def handle_error(self, request, client_address) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
+            return
+        super().handle_error(request, client_address)
 
 
 class ReplayServer:
@@ -101,7 +112,7 @@ class ReplayServer:
 
         self._lock = threading.Lock()
         self.requests: list[Request] = []
-        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.httpd = _QuietServer((host, port), Handler)
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 

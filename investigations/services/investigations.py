@@ -57,7 +57,7 @@ def create_investigation(
             [Target(investigation=investigation, kind=t.kind, value=t.value) for t in parsed]
         )
     logger.info(
-        "Investigation created with %d targets, %d refused",
+        "Investigation created: %d targets accepted, %d refused",
         len(parsed),
         len(errors),
         extra={"investigation_id": investigation.pk},

@@ -34,4 +34,4 @@ def test_problems_and_notes_of_the_sources_are_told_apart(investigation):
     assert result["source_problems"] == 2
     assert problems.description == "github on github:a: HTTP 502\ngithub on github:b: web: timeout"
     assert problems.severity == "medium"
-    assert notes.title == "1 notes from the sources" and notes.severity == "info"
+    assert notes.title == "1 note from the sources" and notes.severity == "info"

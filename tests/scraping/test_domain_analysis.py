@@ -337,9 +337,12 @@ def test_on_the_last_attempt_a_transient_part_leaves_the_target_partial(
 @pytest.mark.django_db
 def test_not_registered_for_a_name_that_answers_in_dns_is_recorded_as_unknown(run):
     # The replay's registry holds no record of github.com, whose zone it serves.
-    ctx, _ = run("github.com")
+    ctx, results = run("github.com")
 
     github = entity(ctx, "domain", "github.com")
     assert github.attributes["exists_in_dns"] is True
     assert github.attributes["registration_state"] == "unknown"
+    # The job's result (seen in the admin's task results) says the same.
+    assert results["registration"]["state"] == "unknown"
+    assert results["registration"]["registry_said"] == "available"
     assert any("answers in DNS; its registration is recorded as unknown" in n for n in ctx.notes)

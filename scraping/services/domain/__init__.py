@@ -96,7 +96,13 @@ def analyze_domain(ctx: JobContext, domain: str, parts: list[tuple[str, Part]] |
             else PermanentError
         )
         raise error(f"Every part of the analysis of {to_unicode(domain)} failed: {reasons}")
-    _cross_check(ctx, writer, domain)
+    if _cross_check(ctx, writer, domain) and isinstance(results.get("registration"), dict):
+        # The job's result says what the graph says, and what the registry had said.
+        results["registration"] = {
+            **results["registration"],
+            "state": "unknown",
+            "registry_said": results["registration"].get("state"),
+        }
     logger.info(
         "Domain analysed: %s",
         domain,
@@ -105,7 +111,7 @@ def analyze_domain(ctx: JobContext, domain: str, parts: list[tuple[str, Part]] |
     return results
 
 
-def _cross_check(ctx: JobContext, writer: GraphWriter, domain: str) -> None:
+def _cross_check(ctx: JobContext, writer: GraphWriter, domain: str) -> bool:
     """A registry that says "not registered" about a name that answers in DNS is wrong
     about it or has no data for it (a name under a private suffix, a registry that lags):
     the registration is then unknown, not "available", and the analyst is told."""
@@ -119,3 +125,5 @@ def _cross_check(ctx: JobContext, writer: GraphWriter, domain: str) -> None:
             f"registration: the registry answered that {to_unicode(domain)} is not registered, "
             "but the domain answers in DNS; its registration is recorded as unknown"
         )
+        return True
+    return False

@@ -234,7 +234,14 @@ def record_results(ctx: JobContext, username: str, results: list[CheckResult]) -
         "found": counts[CheckState.FOUND.value],
         "not_found": counts[CheckState.NOT_FOUND.value],
         "unknown": counts[CheckState.UNKNOWN.value],
-        "not_asked": sum(1 for r in results if not r.requested),
+        # Sites not asked, for either reason: their rules refuse the name (counted in
+        # not_found), or no turn came in time or they were paused (counted in unknown).
+        "not_asked_invalid_name": sum(
+            1 for r in results if not r.requested and r.state == CheckState.NOT_FOUND
+        ),
+        "not_asked_no_turn": sum(
+            1 for r in results if not r.requested and r.state == CheckState.UNKNOWN
+        ),
         "found_on": [r.summary() for r in found],
         "unknown_on": [r.summary() for r in unknown],
         "per_site": {r.site.id: [r.state.value, r.reason.value, r.status] for r in results},
