@@ -33,6 +33,17 @@ PROXY_SCHEMES = {
 }
 
 
+def check_proxy(proxy: str | None) -> None:
+    """Refuse an outbound proxy address the checks cannot use, before any run."""
+    if proxy:
+        parts = urlsplit(proxy)
+        if parts.scheme.lower() not in PROXY_SCHEMES or not parts.hostname:
+            raise ValueError(
+                "OUTBOUND_PROXY must be an http://, socks5://, socks5h://, socks4:// or "
+                "socks4a:// address with a host"
+            )
+
+
 class Disconnected(ConnectionError):
     """The site closed the connection before its answer was whole."""
 
@@ -169,14 +180,9 @@ class Connector:
         self.http_proxy: Key | None = None  # plain-HTTP addresses go to it, written whole
         self.proxy_authorization = ""
         if proxy:
+            check_proxy(proxy)
             parts = urlsplit(proxy)
-            scheme = parts.scheme.lower()
-            if scheme not in PROXY_SCHEMES or not parts.hostname:
-                raise ValueError(
-                    "the outbound proxy must be an http://, socks5://, socks5h://, socks4:// "
-                    f"or socks4a:// address, not {scheme or 'one without a scheme'}"
-                )
-            kind, remote_names = PROXY_SCHEMES[scheme]
+            kind, remote_names = PROXY_SCHEMES[parts.scheme.lower()]
             self._remote_names = remote_names
             user = unquote(parts.username) if parts.username else None
             password = unquote(parts.password) if parts.password else None

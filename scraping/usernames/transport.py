@@ -34,7 +34,7 @@ from urllib.parse import quote, urlsplit
 
 from ..domains.names import to_ascii
 from ..overrides import route
-from .connections import PROXY_SCHEMES, ConnectionPool, Connector, Disconnected, Key
+from .connections import ConnectionPool, Connector, Disconnected, Key, check_proxy
 from .wire import Answer, AnswerReader, header_lines, request_bytes
 
 try:
@@ -136,13 +136,13 @@ def _usable(infos: list) -> list[tuple[int, str]]:
     ]
 
 
-class PooledResolver:
-    """The system's own name lookup (hosts file, nsswitch, resolv.conf) on a pool of
-    threads sized for a run, each host looked up once a run. An address already numeric,
+class LoopResolver:
+    """Name lookups of a run, each host looked up once, on the event loop's own threads.
+    Used as it is on a gevent worker, where Python's threads are greenlets that this loop
+    would never let run (uvloop's are libuv's, not Python's). An address already numeric,
     as 127.0.0.1, never gets here: it is connected to as it is, with no lookup at all."""
 
-    def __init__(self, threads: int = DNS_THREADS):
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="username-dns")
+    def __init__(self) -> None:
         self._known: dict[tuple[str, int], asyncio.Future] = {}
 
     async def resolve(self, host: str, port: int) -> list[tuple[int, str]]:
@@ -151,6 +151,25 @@ class PooledResolver:
         if key not in self._known:
             self._known[key] = asyncio.ensure_future(self._look_up(host, port))
         return await asyncio.shield(self._known[key])
+
+    async def _look_up(self, host: str, port: int) -> list[tuple[int, str]]:
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_ADDRCONFIG
+        )
+        return _usable(infos)
+
+    async def close(self) -> None:
+        for pending in self._known.values():
+            pending.cancel()
+
+
+class PooledResolver(LoopResolver):
+    """The system's own name lookup (hosts file, nsswitch, resolv.conf) on a pool of
+    threads sized for a run, where Python's threads are real ones."""
+
+    def __init__(self, threads: int = DNS_THREADS):
+        super().__init__()
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="username-dns")
 
     async def _look_up(self, host: str, port: int) -> list[tuple[int, str]]:
         lookup = partial(
@@ -165,40 +184,14 @@ class PooledResolver:
         return _usable(await asyncio.get_running_loop().run_in_executor(self._pool, lookup))
 
     async def close(self) -> None:
-        for pending in self._known.values():
-            pending.cancel()
+        await super().close()
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-class LoopResolver(PooledResolver):
-    """Lookups on the event loop's own threads: on a gevent worker, Python's threads are
-    greenlets that this loop would never let run (uvloop's are libuv's, not Python's)."""
-
-    def __init__(self) -> None:
-        super().__init__(threads=1)
-
-    async def _look_up(self, host: str, port: int) -> list[tuple[int, str]]:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_ADDRCONFIG
-        )
-        return _usable(infos)
 
 
 @cache
 def default_tls() -> ssl.SSLContext:
     """Certificates checked against the system's trusted authorities, as browsers do."""
     return ssl.create_default_context()
-
-
-def check_proxy(proxy: str | None) -> None:
-    """Refuse an outbound proxy address the checks cannot use, before any run."""
-    if proxy:
-        parts = urlsplit(proxy)
-        if parts.scheme.lower() not in PROXY_SCHEMES or not parts.hostname:
-            raise ValueError(
-                "OUTBOUND_PROXY must be an http://, socks5://, socks5h://, socks4:// or "
-                "socks4a:// address with a host"
-            )
 
 
 class SiteTransport:
