@@ -49,7 +49,6 @@ __all__ = ["Answer", "SiteTransport", "run_apart", "run_loop"]
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 _HOST = re.compile(r"[a-z0-9._-]+|[0-9a-f:.]+")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_FIXED_NAMES = {"user-agent", "accept", "accept-encoding"}
 # Nothing in a path or query made only of these needs escaping.
 _PLAIN = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
 # Methods whose request may be sent again when a kept-alive connection turns out to have
@@ -216,7 +215,6 @@ class SiteTransport:
             "Accept-Encoding": "gzip, deflate",
         }
         self._fixed_lines = header_lines(self._fixed)
-        self.user_agent = user_agent
         self.concurrency = concurrency
         self.max_body_bytes = max_body_bytes
         self.proxy = proxy
@@ -276,7 +274,7 @@ class SiteTransport:
         fixed = self._fixed_lines
         if headers or routing:
             fields = _merged(fields, headers or {}, routing)
-            replaced = {name.lower() for name in fields} & _FIXED_NAMES
+            replaced = {name.lower() for name in fields} & {k.lower() for k in self._fixed}
             if replaced:  # a site's own value for a field every request carries
                 fixed = header_lines(
                     {k: v for k, v in self._fixed.items() if k.lower() not in replaced}
